@@ -1,0 +1,277 @@
+package dev.redisresilience.agent.install;
+
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.none;
+
+import dev.redisresilience.agent.AgentLog;
+import dev.redisresilience.agent.config.AgentConfig;
+import dev.redisresilience.agent.config.ConfigLoader;
+import dev.redisresilience.agent.config.Settings;
+import dev.redisresilience.agent.telemetry.AgentFaults;
+import dev.redisresilience.agent.telemetry.AgentVersion;
+import dev.redisresilience.agent.telemetry.Telemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.modifier.FieldManifestation;
+import net.bytebuddy.description.modifier.SyntheticState;
+import net.bytebuddy.description.modifier.Visibility;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
+import net.bytebuddy.implementation.bytecode.member.MethodInvocation;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.utility.JavaModule;
+
+/**
+ * Sets the agent up: configuration, the OpenTelemetry SDK, and one ByteBuddy {@link AgentBuilder}
+ * for all instrumentation modules. Runs on the bootstrap class path in production; tests call
+ * {@link #install(Instrumentation, AgentConfig, OpenTelemetry)} in-process with in-memory
+ * exporters.
+ */
+public final class AgentInstaller {
+  private static volatile boolean installed;
+
+  private AgentInstaller() {}
+
+  /** Entry point from {@code Premain}, reflectively, once the jar is on the bootstrap path. */
+  public static void installFromAgent(Instrumentation inst, boolean dynamicAttach) {
+    AgentConfig config = ConfigLoader.fromEnvironment();
+    applyLogLevel(config);
+    for (String problem : config.problems()) {
+      AgentLog.warn(problem);
+    }
+    if (!config.get(Settings.ENABLED)) {
+      AgentLog.info(AgentVersion.get() + " disabled (redis.resilience.enabled=false); doing nothing");
+      return;
+    }
+    OpenTelemetrySdk sdk = buildSdk(config);
+    List<String> active = install(inst, config, sdk);
+    if (dynamicAttach) {
+      warnAboutLoadedClients(inst);
+    }
+    AgentLog.info(
+        AgentVersion.get()
+            + " started; instrumenting "
+            + (active.isEmpty() ? "nothing" : String.join(", ", active))
+            + "; "
+            + (config.nonDefaults().isEmpty()
+                ? "all settings at their defaults"
+                : "non-default settings: " + String.join(", ", config.nonDefaults())));
+  }
+
+  /**
+   * Installs every enabled instrumentation module and routes telemetry to {@code otel}.
+   *
+   * @return the names of the active modules
+   */
+  public static synchronized List<String> install(
+      Instrumentation inst, AgentConfig config, OpenTelemetry otel) {
+    if (installed) {
+      throw new IllegalStateException("the agent is installed already");
+    }
+    installed = true;
+    Telemetry.install(otel, config);
+
+    ClassLoader agentLoader = AgentInstaller.class.getClassLoader();
+    ClassFileLocator adviceLocator = ClassFileLocator.ForClassLoader.of(agentLoader);
+    Advice.ExceptionHandler faults = faultHandler();
+
+    List<String> active = new ArrayList<>();
+    List<String> prefixes = new ArrayList<>();
+    AgentBuilder builder =
+        new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
+            // premain: the clients are not loaded yet, so no retransformation is needed
+            .with(AgentBuilder.RedefinitionStrategy.DISABLED)
+            .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
+            .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
+            .with(AgentBuilder.PoolStrategy.Default.FAST)
+            .with(new ErrorListener());
+
+    for (InstrumentationModule module :
+        ServiceLoader.load(InstrumentationModule.class, serviceLoader(agentLoader))) {
+      if (!module.enabled(config)) {
+        AgentLog.debug(module.name() + " instrumentation disabled by configuration");
+        continue;
+      }
+      active.add(module.name());
+      HelperInjector injector =
+          new HelperInjector(
+              inst,
+              agentLoader == null ? module.helperClassNames() : new ArrayList<>(),
+              name -> HelperInjector.readClassFile(agentLoader, name));
+      for (TypeInstrumentation ti : module.typeInstrumentations()) {
+        prefixes.add(packageOf(ti));
+        builder =
+            builder
+                .type(ti.typeMatcher(), ti.classLoaderMatcher())
+                .transform(
+                    (b, type, loader, javaModule, pd) ->
+                        applyInstrumentation(b, ti, loader, injector, adviceLocator, faults));
+      }
+    }
+    builder = builder.ignore(notIn(prefixes));
+    builder.installOn(inst);
+    return active;
+  }
+
+  private static DynamicType.Builder<?> applyInstrumentation(
+      DynamicType.Builder<?> builder,
+      TypeInstrumentation ti,
+      ClassLoader loader,
+      HelperInjector injector,
+      ClassFileLocator adviceLocator,
+      Advice.ExceptionHandler faults) {
+    injector.inject(loader);
+    List<DynamicType.Builder<?>> holder = new ArrayList<>();
+    holder.add(builder);
+    ti.transform(
+        new TypeInstrumentation.Transformer() {
+          @Override
+          public void applyAdvice(
+              ElementMatcher<? super net.bytebuddy.description.method.MethodDescription> methods,
+              String adviceClassName) {
+            TypeDescription advice =
+                net.bytebuddy.pool.TypePool.Default.of(adviceLocator).describe(adviceClassName).resolve();
+            holder.set(
+                0,
+                holder
+                    .get(0)
+                    .visit(
+                        Advice.withCustomMapping()
+                            .to(advice, adviceLocator)
+                            .withExceptionHandler(faults)
+                            .on(methods)));
+          }
+
+          @Override
+          public void defineField(String name) {
+            holder.set(
+                0,
+                holder
+                    .get(0)
+                    .defineField(
+                        name,
+                        Object.class,
+                        Visibility.PUBLIC,
+                        FieldManifestation.VOLATILE,
+                        SyntheticState.SYNTHETIC));
+          }
+        });
+    return holder.get(0);
+  }
+
+  /** Every suppressed throwable in advice goes to {@link AgentFaults#record(Throwable)}. */
+  private static Advice.ExceptionHandler faultHandler() {
+    try {
+      return new Advice.ExceptionHandler.Simple(
+          MethodInvocation.invoke(
+              new net.bytebuddy.description.method.MethodDescription.ForLoadedMethod(
+                  AgentFaults.class.getMethod("record", Throwable.class))));
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String packageOf(TypeInstrumentation ti) {
+    String n = ti.getClass().getName();
+    if (n.contains(".jedis.")) {
+      return "redis.clients.jedis.";
+    }
+    if (n.contains(".lettuce.")) {
+      return "io.lettuce.core.";
+    }
+    return "";
+  }
+
+  /** Only classes of the instrumented libraries are even considered, for start-up time. */
+  private static ElementMatcher<TypeDescription> notIn(List<String> prefixes) {
+    ElementMatcher.Junction<TypeDescription> any = none();
+    for (String p : prefixes) {
+      any = any.or(nameStartsWith(p));
+    }
+    final ElementMatcher.Junction<TypeDescription> included = any;
+    return type -> !included.matches(type);
+  }
+
+  private static ClassLoader serviceLoader(ClassLoader agentLoader) {
+    return agentLoader != null ? agentLoader : ClassLoader.getSystemClassLoader();
+  }
+
+  static OpenTelemetrySdk buildSdk(AgentConfig config) {
+    Map<String, String> defaults = new HashMap<>();
+    // the OTLP default the specification asks for (the Java SDK alone still defaults to grpc)
+    defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
+    // our spans are never "current", so trace-based exemplars would only cost time
+    defaults.put("otel.metrics.exemplar.filter", "always_off");
+    ClassLoader agentLoader = AgentInstaller.class.getClassLoader();
+    OpenTelemetrySdk sdk =
+        AutoConfiguredOpenTelemetrySdk.builder()
+            .addPropertiesSupplier(() -> defaults)
+            .setServiceClassLoader(serviceLoader(agentLoader))
+            .disableShutdownHook()
+            .build()
+            .getOpenTelemetrySdk();
+    long timeoutMillis = config.get(Settings.SHUTDOWN_FLUSH_TIMEOUT).toMillis();
+    Thread hook =
+        new Thread(
+            () -> sdk.shutdown().join(timeoutMillis, TimeUnit.MILLISECONDS),
+            "redis-resilience-agent-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return sdk;
+  }
+
+  private static void applyLogLevel(AgentConfig config) {
+    AgentLog.setLevel(
+        AgentLog.Level.valueOf(config.get(Settings.LOG_LEVEL).toUpperCase(Locale.ROOT)));
+  }
+
+  private static void warnAboutLoadedClients(Instrumentation inst) {
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      String n = c.getName();
+      if (n.equals("redis.clients.jedis.Connection") || n.equals("io.lettuce.core.RedisChannelHandler")) {
+        AgentLog.warn(
+            "attached after "
+                + n
+                + " was loaded; clients already loaded are not instrumented (attach with"
+                + " -javaagent instead)");
+      }
+    }
+  }
+
+  /** Logs instrumentation errors; they are agent faults, never application failures. */
+  private static final class ErrorListener extends AgentBuilder.Listener.Adapter {
+    @Override
+    public void onError(
+        String typeName,
+        ClassLoader classLoader,
+        JavaModule module,
+        boolean loaded,
+        Throwable throwable) {
+      AgentLog.warn("could not instrument " + typeName + ": " + throwable);
+      AgentFaults.record(throwable);
+    }
+
+    @Override
+    public void onTransformation(
+        TypeDescription typeDescription,
+        ClassLoader classLoader,
+        JavaModule module,
+        boolean loaded,
+        DynamicType dynamicType) {
+      AgentLog.debug("instrumented " + typeDescription.getName());
+    }
+  }
+}

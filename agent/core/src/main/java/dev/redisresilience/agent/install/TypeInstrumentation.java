@@ -1,0 +1,26 @@
+package dev.redisresilience.agent.install;
+
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.matcher.ElementMatchers;
+
+/** Advice for one instrumented type. */
+public interface TypeInstrumentation {
+  /** Gate on a marker class of the supported client versions; default: any loader. */
+  default ElementMatcher<ClassLoader> classLoaderMatcher() {
+    return ElementMatchers.any();
+  }
+
+  ElementMatcher<TypeDescription> typeMatcher();
+
+  void transform(Transformer transformer);
+
+  /** What an instrumentation may do to its type. */
+  interface Transformer {
+    void applyAdvice(ElementMatcher<? super MethodDescription> methods, String adviceClassName);
+
+    /** Adds a field of type Object, for per-instance state (e.g. a connection's endpoint). */
+    void defineField(String name);
+  }
+}

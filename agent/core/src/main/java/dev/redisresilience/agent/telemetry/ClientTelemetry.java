@@ -1,0 +1,116 @@
+package dev.redisresilience.agent.telemetry;
+
+import dev.redisresilience.agent.config.AgentConfig;
+import dev.redisresilience.agent.config.Settings;
+import dev.redisresilience.agent.core.ArgView;
+import dev.redisresilience.agent.core.CommandInfo;
+import dev.redisresilience.agent.core.QueryText;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.trace.Tracer;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Instruments of one client library (one instrumentation scope: jedis or lettuce). */
+public final class ClientTelemetry {
+  /** Semantic-convention bucket boundaries for db.client.operation.duration, in seconds. */
+  static final java.util.List<Double> DURATION_BUCKETS =
+      Arrays.asList(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0);
+
+  final String library;
+  final Tracer tracer;
+  final DoubleHistogram duration;
+  final boolean spans;
+  final boolean metrics;
+  final boolean queryText;
+  final int queryTextMaxLength;
+  private final ConcurrentHashMap<EndpointKey, Endpoint> endpoints = new ConcurrentHashMap<>();
+
+  ClientTelemetry(String library, OpenTelemetry otel, AgentConfig config) {
+    this.library = library;
+    String scope = TelemetryNames.SCOPE_PREFIX + library;
+    String version = AgentVersion.get();
+    this.tracer = otel.tracerBuilder(scope).setInstrumentationVersion(version).build();
+    this.duration =
+        otel.meterBuilder(scope)
+            .setInstrumentationVersion(version)
+            .build()
+            .histogramBuilder(TelemetryNames.OPERATION_DURATION)
+            .setUnit("s")
+            .setDescription("Duration of database client operations.")
+            .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS)
+            .build();
+    this.spans = config.get(Settings.SPANS_ENABLED);
+    this.metrics = config.get(Settings.METRICS_ENABLED);
+    this.queryText = config.get(Settings.QUERY_TEXT).equals("sanitized");
+    this.queryTextMaxLength = config.get(Settings.QUERY_TEXT_MAX_LENGTH);
+  }
+
+  /** The shared endpoint for this (server, peer, database); cheap to call once per connection. */
+  public Endpoint endpoint(
+      String serverAddress, int serverPort, String peerAddress, int peerPort, long database) {
+    EndpointKey key = new EndpointKey(serverAddress, serverPort, peerAddress, peerPort, database);
+    Endpoint e = endpoints.get(key);
+    if (e == null) {
+      e = endpoints.computeIfAbsent(
+          key, k -> new Endpoint(serverAddress, serverPort, peerAddress, peerPort, database));
+    }
+    return e;
+  }
+
+  /** Sanitized query text, or null when it is turned off. */
+  public String queryText(CommandInfo cmd, ArgView args) {
+    return queryText ? QueryText.sanitize(cmd, args, queryTextMaxLength) : null;
+  }
+
+  public boolean queryTextEnabled() {
+    return queryText;
+  }
+
+  /** Starts one logical operation (its span covers every attempt). */
+  public Operation start(Endpoint endpoint, CommandInfo cmd, String queryText) {
+    return new Operation(this, endpoint, endpoint.forOperation(cmd), queryText, -1);
+  }
+
+  /** Starts a batch (PIPELINE / MULTI) of {@code size} commands. */
+  public Operation startBatch(Endpoint endpoint, String operation, int size) {
+    return new Operation(this, endpoint, endpoint.forBatch(operation), null, size);
+  }
+
+  private static final class EndpointKey {
+    final String serverAddress;
+    final int serverPort;
+    final String peerAddress;
+    final int peerPort;
+    final long database;
+    final int hash;
+
+    EndpointKey(String sa, int sp, String pa, int pp, long db) {
+      serverAddress = sa;
+      serverPort = sp;
+      peerAddress = pa;
+      peerPort = pp;
+      database = db;
+      hash = Objects.hash(sa, sp, pa, pp, db);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof EndpointKey)) {
+        return false;
+      }
+      EndpointKey k = (EndpointKey) o;
+      return serverPort == k.serverPort
+          && peerPort == k.peerPort
+          && database == k.database
+          && Objects.equals(serverAddress, k.serverAddress)
+          && Objects.equals(peerAddress, k.peerAddress);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package dev.redisresilience.agent.telemetry;
+
+import static dev.redisresilience.agent.telemetry.TelemetryNames.AGENT_FAULTS;
+import static dev.redisresilience.agent.telemetry.TelemetryNames.AGENT_FAULT_KIND;
+
+import dev.redisresilience.agent.config.AgentConfig;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.LongCounter;
+
+/**
+ * The telemetry facade: the one OpenTelemetry instance the agent reports to (its own relocated
+ * SDK in production, in-memory exporters in tests), plus one {@link ClientTelemetry} per client
+ * library. Telemetry records; it never changes behaviour.
+ */
+public final class Telemetry {
+  private static final AttributeKey<String> FAULT_KIND = AttributeKey.stringKey(AGENT_FAULT_KIND);
+  private static volatile Telemetry current = new Telemetry(OpenTelemetry.noop(), AgentConfig.defaults());
+
+  private final OpenTelemetry otel;
+  private final AgentConfig config;
+  private final ClientTelemetry jedis;
+  private final ClientTelemetry lettuce;
+  private final LongCounter faults;
+
+  Telemetry(OpenTelemetry otel, AgentConfig config) {
+    this.otel = otel;
+    this.config = config;
+    this.jedis = new ClientTelemetry("jedis", otel, config);
+    this.lettuce = new ClientTelemetry("lettuce", otel, config);
+    this.faults =
+        otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
+            .counterBuilder(AGENT_FAULTS)
+            .setUnit("{fault}")
+            .setDescription("Faults inside the agent; the application's calls were not affected.")
+            .build();
+  }
+
+  public static Telemetry install(OpenTelemetry otel, AgentConfig config) {
+    Telemetry t = new Telemetry(otel, config);
+    current = t;
+    return t;
+  }
+
+  public static Telemetry get() {
+    return current;
+  }
+
+  public static ClientTelemetry jedis() {
+    return current.jedis;
+  }
+
+  public static ClientTelemetry lettuce() {
+    return current.lettuce;
+  }
+
+  public OpenTelemetry openTelemetry() {
+    return otel;
+  }
+
+  public AgentConfig config() {
+    return config;
+  }
+
+  void recordFault(String kind) {
+    faults.add(1, Attributes.of(FAULT_KIND, kind));
+  }
+}
