@@ -9,6 +9,7 @@ import dev.redisresilience.agent.config.ConfigLoader;
 import dev.redisresilience.agent.config.Settings;
 import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.AgentVersion;
+import dev.redisresilience.agent.telemetry.SdkLogBridge;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -20,6 +21,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import dev.redisresilience.agent.bootstrap.IntFieldReader;
+import dev.redisresilience.agent.bootstrap.StateHolder;
+import net.bytebuddy.description.modifier.FieldPersistence;
+import net.bytebuddy.implementation.FieldAccessor;
 import java.util.concurrent.TimeUnit;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -57,8 +64,20 @@ public final class AgentInstaller {
       AgentLog.info(AgentVersion.get() + " disabled (redis.resilience.enabled=false); doing nothing");
       return;
     }
-    OpenTelemetrySdk sdk = buildSdk(config);
-    List<String> active = install(inst, config, sdk);
+    SdkLogBridge.install(
+        AgentInstaller.class.getName().replace(".install.AgentInstaller", ""), AgentLog.isDebug());
+    OpenTelemetry otel;
+    try {
+      otel = buildSdk(config);
+    } catch (RuntimeException e) {
+      // a telemetry misconfiguration must not take the resilience features away
+      AgentLog.warn(
+          "telemetry disabled, OpenTelemetry configuration is invalid: "
+              + e.getMessage()
+              + "; timeouts, retries and health checks stay active");
+      otel = OpenTelemetry.noop();
+    }
+    List<String> active = install(inst, config, otel);
     if (dynamicAttach) {
       warnAboutLoadedClients(inst);
     }
@@ -119,7 +138,7 @@ public final class AgentInstaller {
                 .type(ti.typeMatcher(), ti.classLoaderMatcher())
                 .transform(
                     (b, type, loader, javaModule, pd) ->
-                        applyInstrumentation(b, ti, loader, injector, adviceLocator, faults));
+                        applyInstrumentation(b, type, ti, loader, injector, adviceLocator, faults));
       }
     }
     builder = builder.ignore(notIn(prefixes));
@@ -127,8 +146,25 @@ public final class AgentInstaller {
     return active;
   }
 
+  private static final String STATE_FIELD = "__rra$state";
+  /** Types given the state field; their subclasses inherit it. */
+  private static final Set<String> STATE_TYPES = ConcurrentHashMap.newKeySet();
+
+  private static boolean inheritsState(TypeDescription type) {
+    TypeDescription.Generic superType = type.getSuperClass();
+    while (superType != null) {
+      TypeDescription erasure = superType.asErasure();
+      if (STATE_TYPES.contains(erasure.getName())) {
+        return true;
+      }
+      superType = erasure.getSuperClass();
+    }
+    return false;
+  }
+
   private static DynamicType.Builder<?> applyInstrumentation(
       DynamicType.Builder<?> builder,
+      TypeDescription type,
       TypeInstrumentation ti,
       ClassLoader loader,
       HelperInjector injector,
@@ -157,17 +193,34 @@ public final class AgentInstaller {
           }
 
           @Override
-          public void defineField(String name) {
+          public void defineStateField() {
+            if (inheritsState(type)) {
+              return;
+            }
+            STATE_TYPES.add(type.getName());
             holder.set(
                 0,
                 holder
                     .get(0)
                     .defineField(
-                        name,
+                        STATE_FIELD,
                         Object.class,
-                        Visibility.PUBLIC,
+                        Visibility.PRIVATE,
+                        FieldPersistence.TRANSIENT,
                         FieldManifestation.VOLATILE,
-                        SyntheticState.SYNTHETIC));
+                        SyntheticState.SYNTHETIC)
+                    .implement(StateHolder.class)
+                    .intercept(FieldAccessor.ofField(STATE_FIELD)));
+          }
+
+          @Override
+          public void implementIntReader(String fieldName) {
+            holder.set(
+                0,
+                holder
+                    .get(0)
+                    .implement(IntFieldReader.class)
+                    .intercept(FieldAccessor.ofField(fieldName)));
           }
         });
     return holder.get(0);

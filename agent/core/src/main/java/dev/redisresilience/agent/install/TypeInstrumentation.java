@@ -20,7 +20,17 @@ public interface TypeInstrumentation {
   interface Transformer {
     void applyAdvice(ElementMatcher<? super MethodDescription> methods, String adviceClassName);
 
-    /** Adds a field of type Object, for per-instance state (e.g. a connection's endpoint). */
-    void defineField(String name);
+    /**
+     * Gives the type a private field for agent state and makes it implement {@link
+     * dev.redisresilience.agent.bootstrap.StateHolder}. Skipped when a superclass already has it
+     * (subclasses inherit the accessor).
+     */
+    void defineStateField();
+
+    /**
+     * Makes the type implement {@link dev.redisresilience.agent.bootstrap.IntFieldReader}, reading
+     * its (possibly package-private) int field {@code fieldName}.
+     */
+    void implementIntReader(String fieldName);
   }
 }

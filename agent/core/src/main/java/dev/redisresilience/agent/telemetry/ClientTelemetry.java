@@ -21,6 +21,7 @@ public final class ClientTelemetry {
   final String library;
   final Tracer tracer;
   final DoubleHistogram duration;
+  final io.opentelemetry.sdk.common.Clock clock = io.opentelemetry.sdk.common.Clock.getDefault();
   final boolean spans;
   final boolean metrics;
   final boolean queryText;
@@ -68,14 +69,14 @@ public final class ClientTelemetry {
     return queryText;
   }
 
-  /** Starts one logical operation (its span covers every attempt). */
-  public Operation start(Endpoint endpoint, CommandInfo cmd, String queryText) {
-    return new Operation(this, endpoint, endpoint.forOperation(cmd), queryText, -1);
+  /** Starts one logical operation (its span covers every attempt); bind the endpoint later. */
+  public Operation start(CommandInfo cmd, String queryText) {
+    return new Operation(this, cmd, cmd.name(), queryText, -1);
   }
 
-  /** Starts a batch (PIPELINE / MULTI) of {@code size} commands. */
-  public Operation startBatch(Endpoint endpoint, String operation, int size) {
-    return new Operation(this, endpoint, endpoint.forBatch(operation), null, size);
+  /** Starts a batch (PIPELINE / MULTI); its size is set when it ends. */
+  public Operation startBatch(String operation) {
+    return new Operation(this, null, operation, null, 0);
   }
 
   private static final class EndpointKey {

@@ -106,8 +106,19 @@ public final class Endpoint {
         spanBase.toBuilder().put(DB_OPERATION_NAME, operation).build());
   }
 
+  private volatile OpAttributes pipeline;
+  private volatile OpAttributes multi;
+
   /** For batch operations (PIPELINE, MULTI), whose names are not commands. */
   OpAttributes forBatch(String operation) {
+    if (TelemetryNames.OPERATION_PIPELINE.equals(operation)) {
+      OpAttributes a = pipeline;
+      return a != null ? a : (pipeline = build(operation));
+    }
+    if (TelemetryNames.OPERATION_MULTI.equals(operation)) {
+      OpAttributes a = multi;
+      return a != null ? a : (multi = build(operation));
+    }
     return build(operation);
   }
 

@@ -1,0 +1,139 @@
+package dev.redisresilience.agent.instrumentation.jedis;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import dev.redisresilience.agent.install.TypeInstrumentation;
+import dev.redisresilience.agent.telemetry.Operation;
+import java.net.Socket;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.JedisClientConfig;
+
+/**
+ * {@code redis.clients.jedis.Connection}: every attempt and every legacy-style command passes
+ * here. Carries the per-connection state (endpoint, internal-traffic marker, pending replies).
+ */
+final class ConnectionInstrumentation implements TypeInstrumentation {
+  @Override
+  public ElementMatcher<ClassLoader> classLoaderMatcher() {
+    return JedisInstrumentationModule.JEDIS_4_PLUS;
+  }
+
+  @Override
+  public ElementMatcher<TypeDescription> typeMatcher() {
+    return named("redis.clients.jedis.Connection");
+  }
+
+  @Override
+  public void transform(Transformer t) {
+    t.defineStateField();
+    t.applyAdvice(named("connect").and(takesArguments(0)), getClass().getName() + "$ConnectAdvice");
+    t.applyAdvice(
+        named("initializeFromClientConfig")
+            .and(takesArguments(1))
+            .and(takesArgument(0, named("redis.clients.jedis.JedisClientConfig"))),
+        getClass().getName() + "$HandshakeAdvice");
+    t.applyAdvice(
+        named("executeCommand").and(takesArgument(0, named("redis.clients.jedis.CommandObject"))),
+        getClass().getName() + "$ExecuteAdvice");
+    t.applyAdvice(
+        named("sendCommand")
+            .and(takesArguments(1))
+            .and(takesArgument(0, named("redis.clients.jedis.CommandArguments"))),
+        getClass().getName() + "$SendAdvice");
+    t.applyAdvice(
+        named("readProtocolWithCheckingBroken").and(takesArguments(0)),
+        getClass().getName() + "$ReadAdvice");
+    t.applyAdvice(named("flush").and(takesArguments(0)), getClass().getName() + "$FlushAdvice");
+    // pool validation and the cluster's random-node probe: never an application operation
+    t.applyAdvice(named("ping").and(takesArguments(0)), getClass().getName() + "$InternalAdvice");
+  }
+
+  public static class ConnectAdvice {
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    public static void exit(
+        @Advice.This Object conn,
+        @Advice.FieldValue("socketFactory") Object factory,
+        @Advice.FieldValue("socket") Socket socket) {
+      JedisHelper.connected(conn, factory, socket);
+    }
+  }
+
+  public static class HandshakeAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static JedisConnState enter(
+        @Advice.This Object conn,
+        @Advice.FieldValue("socketFactory") Object factory,
+        @Advice.Argument(0) JedisClientConfig config) {
+      JedisHelper.state(conn, factory).database(config.getDatabase());
+      return JedisHelper.beginInternal(conn);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.Enter JedisConnState state) {
+      JedisHelper.endInternal(state);
+    }
+  }
+
+  public static class ExecuteAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static Operation enter(
+        @Advice.This Object conn,
+        @Advice.FieldValue("socketFactory") Object factory,
+        @Advice.Argument(0) CommandObject<?> command) {
+      return JedisHelper.executeEnter(conn, factory, command.getArguments());
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.Enter Operation op, @Advice.Thrown Throwable thrown) {
+      JedisHelper.executeExit(op, thrown);
+    }
+  }
+
+  public static class SendAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static Operation enter(
+        @Advice.This Object conn,
+        @Advice.FieldValue("socketFactory") Object factory,
+        @Advice.Argument(0) CommandArguments args) {
+      return JedisHelper.sendEnter(conn, factory, args);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(
+        @Advice.This Object conn, @Advice.Enter Operation op, @Advice.Thrown Throwable thrown) {
+      JedisHelper.sendExit(conn, op, thrown);
+    }
+  }
+
+  public static class ReadAdvice {
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.This Object conn, @Advice.Thrown Throwable thrown) {
+      JedisHelper.readExit(conn, thrown);
+    }
+  }
+
+  public static class FlushAdvice {
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.This Object conn, @Advice.Thrown Throwable thrown) {
+      JedisHelper.flushFailed(conn, thrown);
+    }
+  }
+
+  public static class InternalAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static JedisConnState enter(@Advice.This Object conn) {
+      return JedisHelper.beginInternal(conn);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.Enter JedisConnState state) {
+      JedisHelper.endInternal(state);
+    }
+  }
+}

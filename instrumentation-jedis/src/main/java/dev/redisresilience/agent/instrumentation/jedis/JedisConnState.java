@@ -1,0 +1,80 @@
+package dev.redisresilience.agent.instrumentation.jedis;
+
+import dev.redisresilience.agent.telemetry.Endpoint;
+import dev.redisresilience.agent.telemetry.Operation;
+import dev.redisresilience.agent.telemetry.Telemetry;
+import java.util.ArrayDeque;
+
+/**
+ * The agent's state for one Jedis {@code Connection} (JDK types only; loaded from the bootstrap
+ * path). Held in a field the agent adds to the connection. Members used by the injected helper are
+ * public: the helper is defined in the client's loader, a different runtime package.
+ */
+public final class JedisConnState {
+  /** Above zero while the client talks to the server for itself (handshake, pool checks ...). */
+  public volatile int suppressed;
+
+  private String serverAddress;
+  private int serverPort;
+  private String peerAddress;
+  private int peerPort;
+  private long database;
+  private volatile Endpoint endpoint;
+
+  /** Commands sent with sendCommand whose reply has not been read yet (legacy Jedis style). */
+  private final ArrayDeque<Operation> pending = new ArrayDeque<>(2);
+
+  public boolean hasServer() {
+    return serverAddress != null;
+  }
+
+  public void server(String address, int port) {
+    serverAddress = address;
+    serverPort = port;
+    endpoint = null;
+  }
+
+  public void peer(String address, int port, String fallbackServerAddress) {
+    peerAddress = address;
+    peerPort = port;
+    if (serverAddress == null) {
+      serverAddress = fallbackServerAddress;
+      serverPort = port;
+    }
+    endpoint = null;
+  }
+
+  public void database(long db) {
+    if (db != database) {
+      database = db;
+      endpoint = null;
+    }
+  }
+
+  public Endpoint endpoint() {
+    Endpoint e = endpoint;
+    if (e == null) {
+      e = Telemetry.jedis().endpoint(serverAddress, serverPort, peerAddress, peerPort, database);
+      endpoint = e;
+    }
+    return e;
+  }
+
+  public void push(Operation op) {
+    synchronized (pending) {
+      pending.addLast(op);
+    }
+  }
+
+  public Operation poll() {
+    synchronized (pending) {
+      return pending.pollFirst();
+    }
+  }
+
+  public boolean hasPending() {
+    synchronized (pending) {
+      return !pending.isEmpty();
+    }
+  }
+}
