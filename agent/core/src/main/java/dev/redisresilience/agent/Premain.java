@@ -26,12 +26,13 @@ public final class Premain {
   private static void start(Instrumentation inst, boolean dynamic) {
     try {
       URI location = Premain.class.getProtectionDomain().getCodeSource().getLocation().toURI();
-      inst.appendToBootstrapClassLoaderSearch(new JarFile(new File(location)));
+      File jar = new File(location);
+      inst.appendToBootstrapClassLoaderSearch(new JarFile(jar));
       Class<?> installer =
           Class.forName("dev.redisresilience.agent.install.AgentInstaller", true, null);
       installer
-          .getMethod("installFromAgent", Instrumentation.class, boolean.class)
-          .invoke(null, inst, dynamic);
+          .getMethod("installFromAgent", Instrumentation.class, String.class, boolean.class)
+          .invoke(null, inst, jar.getPath(), dynamic);
     } catch (Throwable t) {
       Throwable cause = t instanceof java.lang.reflect.InvocationTargetException ? t.getCause() : t;
       System.err.println(

@@ -44,6 +44,32 @@ public final class QueryText {
     return sb.toString();
   }
 
+  /**
+   * For clients that expose only the first key and the argument count (Lettuce): the first key
+   * where the key spec puts a key first, every other argument as {@code ?}.
+   */
+  public static String sanitizeFirstKey(CommandInfo cmd, byte[] firstKey, int argCount, int maxLength) {
+    StringBuilder sb = new StringBuilder(Math.min(maxLength, 16 + 2 * Math.min(argCount, MAX_ARGS)));
+    sb.append(cmd.name);
+    int limit = Math.min(argCount, MAX_ARGS);
+    for (int i = 0; i < limit && sb.length() <= maxLength; i++) {
+      sb.append(' ');
+      if (i == 0 && firstKey != null && cmd.isKey(0, argCount)) {
+        appendKey(sb, firstKey);
+      } else {
+        sb.append('?');
+      }
+    }
+    if (argCount > limit && sb.length() <= maxLength) {
+      sb.append(" ...");
+    }
+    if (sb.length() > maxLength) {
+      sb.setLength(Math.max(0, maxLength - 3));
+      sb.append("...");
+    }
+    return sb.toString();
+  }
+
   private static void appendKey(StringBuilder sb, byte[] key) {
     boolean ascii = true;
     for (byte b : key) {

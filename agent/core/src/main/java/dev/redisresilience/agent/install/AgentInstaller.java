@@ -54,7 +54,7 @@ public final class AgentInstaller {
   private AgentInstaller() {}
 
   /** Entry point from {@code Premain}, reflectively, once the jar is on the bootstrap path. */
-  public static void installFromAgent(Instrumentation inst, boolean dynamicAttach) {
+  public static void installFromAgent(Instrumentation inst, String agentJar, boolean dynamicAttach) {
     AgentConfig config = ConfigLoader.fromEnvironment();
     applyLogLevel(config);
     for (String problem : config.problems()) {
@@ -77,7 +77,14 @@ public final class AgentInstaller {
               + "; timeouts, retries and health checks stay active");
       otel = OpenTelemetry.noop();
     }
-    List<String> active = install(inst, config, otel);
+    ClassFileLocator agentClasses;
+    try {
+      agentClasses = ClassFileLocator.ForJarFile.of(new java.io.File(agentJar));
+    } catch (java.io.IOException e) {
+      AgentLog.warn("cannot read the agent jar " + agentJar + "; not instrumenting: " + e);
+      return;
+    }
+    List<String> active = install(inst, config, otel, agentClasses);
     if (dynamicAttach) {
       warnAboutLoadedClients(inst);
     }
@@ -96,8 +103,17 @@ public final class AgentInstaller {
    *
    * @return the names of the active modules
    */
+  public static List<String> install(Instrumentation inst, AgentConfig config, OpenTelemetry otel) {
+    return install(
+        inst, config, otel, ClassFileLocator.ForClassLoader.of(AgentInstaller.class.getClassLoader()));
+  }
+
+  /**
+   * @param agentClasses where the advice and helper class files are read from (the agent jar; in
+   *     tests, the test class path)
+   */
   public static synchronized List<String> install(
-      Instrumentation inst, AgentConfig config, OpenTelemetry otel) {
+      Instrumentation inst, AgentConfig config, OpenTelemetry otel, ClassFileLocator agentClasses) {
     if (installed) {
       throw new IllegalStateException("the agent is installed already");
     }
@@ -105,7 +121,7 @@ public final class AgentInstaller {
     Telemetry.install(otel, config);
 
     ClassLoader agentLoader = AgentInstaller.class.getClassLoader();
-    ClassFileLocator adviceLocator = ClassFileLocator.ForClassLoader.of(agentLoader);
+    ClassFileLocator adviceLocator = agentClasses;
     Advice.ExceptionHandler faults = faultHandler();
 
     List<String> active = new ArrayList<>();
@@ -130,7 +146,7 @@ public final class AgentInstaller {
           new HelperInjector(
               inst,
               agentLoader == null ? module.helperClassNames() : new ArrayList<>(),
-              name -> HelperInjector.readClassFile(agentLoader, name));
+              name -> HelperInjector.readClassFile(agentClasses, name));
       for (TypeInstrumentation ti : module.typeInstrumentations()) {
         prefixes.add(packageOf(ti));
         builder =
@@ -179,15 +195,22 @@ public final class AgentInstaller {
           public void applyAdvice(
               ElementMatcher<? super net.bytebuddy.description.method.MethodDescription> methods,
               String adviceClassName) {
+            // advice signatures name client types: resolve them against the client's loader
+            ClassFileLocator locator =
+                new ClassFileLocator.Compound(
+                    adviceLocator,
+                    loader == null
+                        ? ClassFileLocator.ForClassLoader.ofBootLoader()
+                        : ClassFileLocator.ForClassLoader.of(loader));
             TypeDescription advice =
-                net.bytebuddy.pool.TypePool.Default.of(adviceLocator).describe(adviceClassName).resolve();
+                net.bytebuddy.pool.TypePool.Default.of(locator).describe(adviceClassName).resolve();
             holder.set(
                 0,
                 holder
                     .get(0)
                     .visit(
                         Advice.withCustomMapping()
-                            .to(advice, adviceLocator)
+                            .to(advice, locator)
                             .withExceptionHandler(faults)
                             .on(methods)));
           }

@@ -3,7 +3,6 @@ package dev.redisresilience.agent.install;
 import dev.redisresilience.agent.AgentLog;
 import dev.redisresilience.agent.telemetry.AgentFaults;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Method;
@@ -97,17 +96,14 @@ final class HelperInjector {
     }
   }
 
-  /** Reads a class file from a loader (null: the bootstrap path, where the agent jar is). */
-  static byte[] readClassFile(ClassLoader source, String className) {
-    String resource = className.replace('.', '/') + ".class";
-    try (InputStream in =
-        source == null
-            ? ClassLoader.getSystemResourceAsStream(resource)
-            : source.getResourceAsStream(resource)) {
-      if (in == null) {
+  /** Reads a helper's class file from the agent's classes. */
+  static byte[] readClassFile(net.bytebuddy.dynamic.ClassFileLocator agentClasses, String className) {
+    try {
+      net.bytebuddy.dynamic.ClassFileLocator.Resolution r = agentClasses.locate(className);
+      if (!r.isResolved()) {
         throw new IllegalStateException("helper class not found in the agent: " + className);
       }
-      return in.readAllBytes();
+      return r.resolve();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

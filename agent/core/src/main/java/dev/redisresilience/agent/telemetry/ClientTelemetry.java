@@ -65,6 +65,11 @@ public final class ClientTelemetry {
     return queryText ? QueryText.sanitize(cmd, args, queryTextMaxLength) : null;
   }
 
+  /** Sanitized query text from the first key and the argument count, or null when off. */
+  public String queryTextFirstKey(CommandInfo cmd, byte[] firstKey, int argCount) {
+    return queryText ? QueryText.sanitizeFirstKey(cmd, firstKey, argCount, queryTextMaxLength) : null;
+  }
+
   public boolean queryTextEnabled() {
     return queryText;
   }

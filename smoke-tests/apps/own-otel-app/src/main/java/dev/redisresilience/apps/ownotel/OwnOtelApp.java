@@ -35,7 +35,8 @@ public final class OwnOtelApp {
             .load(OwnOtelApp.class.getClassLoader())
             .getLoaded();
     System.out.println("RESULT bytebuddy=" + dynamic.getDeclaredConstructor().newInstance());
-    System.out.println("RESULT bytebuddy-version=" + ByteBuddy.class.getPackage().getImplementationVersion());
+    String from = ByteBuddy.class.getProtectionDomain().getCodeSource().getLocation().getPath();
+    System.out.println("RESULT bytebuddy-jar=" + from.substring(from.lastIndexOf('/') + 1));
 
     // 2. the app's own OpenTelemetry SDK, exporting its own span over OTLP
     OpenTelemetrySdk sdk =

@@ -1,0 +1,46 @@
+package dev.redisresilience.agent.instrumentation.lettuce;
+
+import dev.redisresilience.agent.config.AgentConfig;
+import dev.redisresilience.agent.config.Settings;
+import dev.redisresilience.agent.install.ClassLoaderMatchers;
+import dev.redisresilience.agent.install.InstrumentationModule;
+import dev.redisresilience.agent.install.TypeInstrumentation;
+import java.util.Arrays;
+import java.util.List;
+import net.bytebuddy.matcher.ElementMatcher;
+
+/** Lettuce 6.1+ (tested: 6.1.10, 6.6.0 via Spring Boot, 7.7.0). */
+public final class LettuceInstrumentationModule implements InstrumentationModule {
+  // CommandListener arrived in 6.1, together with the CommandWrapper.onComplete delegation and
+  // the event classes this instrumentation relies on
+  static final ElementMatcher<ClassLoader> LETTUCE_6_1_PLUS =
+      ClassLoaderMatchers.hasClassNamed("io.lettuce.core.event.command.CommandListener");
+
+  @Override
+  public String name() {
+    return "lettuce";
+  }
+
+  @Override
+  public boolean enabled(AgentConfig config) {
+    return config.get(Settings.LETTUCE_ENABLED);
+  }
+
+  @Override
+  public List<String> helperClassNames() {
+    return Arrays.asList(
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceCompletion",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceHelper");
+  }
+
+  @Override
+  public List<TypeInstrumentation> typeInstrumentations() {
+    return Arrays.asList(
+        new ChannelHandlerInstrumentation(),
+        new CommandInstrumentation(),
+        new CommandHandlerInstrumentation(),
+        new ConnectionStateInstrumentation(),
+        new EndpointActivationInstrumentation(),
+        new SyncAwaitInstrumentation());
+  }
+}
