@@ -56,7 +56,7 @@ public final class Settings {
   public static final Setting<Duration> SHUTDOWN_FLUSH_TIMEOUT =
       duration(
           "telemetry.shutdown-timeout",
-          Duration.ofSeconds(3),
+          Duration.ofSeconds(1),
           Duration.ZERO,
           Duration.ofMinutes(1),
           "How long JVM exit waits for the last telemetry export (an unreachable collector never"

@@ -9,6 +9,7 @@ import dev.redisresilience.agent.config.ConfigLoader;
 import dev.redisresilience.agent.config.Settings;
 import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.AgentVersion;
+import dev.redisresilience.agent.telemetry.ExportHealth;
 import dev.redisresilience.agent.telemetry.SdkLogBridge;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import io.opentelemetry.api.OpenTelemetry;
@@ -297,16 +298,38 @@ public final class AgentInstaller {
         AutoConfiguredOpenTelemetrySdk.builder()
             .addPropertiesSupplier(() -> defaults)
             .setServiceClassLoader(serviceLoader(agentLoader))
+            .addSpanExporterCustomizer((e, c) -> ExportHealth.wrap(e))
+            .addMetricExporterCustomizer((e, c) -> ExportHealth.wrap(e))
+            .addLogRecordExporterCustomizer((e, c) -> ExportHealth.wrap(e))
             .disableShutdownHook()
             .build()
             .getOpenTelemetrySdk();
     long timeoutMillis = config.get(Settings.SHUTDOWN_FLUSH_TIMEOUT).toMillis();
-    Thread hook =
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> flushAtExit(sdk, timeoutMillis), "redis-resilience-agent-shutdown"));
+    return sdk;
+  }
+
+  /**
+   * The last export, bounded: some SDK shutdown steps block (a periodic metric reader's final
+   * export, exporter retries), so they run on a daemon thread the exit does not wait for beyond
+   * the timeout. An unreachable collector never holds the application's exit longer.
+   */
+  static void flushAtExit(OpenTelemetrySdk sdk, long configuredMillis) {
+    // a collector that failed the last export gets a token chance, not the full timeout
+    long timeoutMillis = ExportHealth.collectorDown() ? Math.min(configuredMillis, 200) : configuredMillis;
+    Thread flush =
         new Thread(
             () -> sdk.shutdown().join(timeoutMillis, TimeUnit.MILLISECONDS),
-            "redis-resilience-agent-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    return sdk;
+            "redis-resilience-agent-flush");
+    flush.setDaemon(true);
+    flush.start();
+    try {
+      flush.join(timeoutMillis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void applyLogLevel(AgentConfig config) {
