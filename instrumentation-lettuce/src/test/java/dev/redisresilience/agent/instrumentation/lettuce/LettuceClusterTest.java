@@ -1,0 +1,69 @@
+package dev.redisresilience.agent.instrumentation.lettuce;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.redisresilience.agent.testing.TestTelemetry;
+import dev.redisresilience.harness.RedisCluster;
+import dev.redisresilience.harness.RedisServer;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** RedisClusterClient against a real 3-node cluster: spans on the owning node, no topology noise. */
+class LettuceClusterTest {
+  static RedisCluster cluster;
+  static final AttributeKey<Long> PORT = AttributeKey.longKey("server.port");
+
+  @BeforeAll
+  static void start() {
+    cluster = RedisCluster.start(3);
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  @Test
+  void eachCommandIsOneSpanOnTheNodeThatOwnsTheKey() {
+    RedisClusterClient client =
+        RedisClusterClient.create(RedisURI.create("127.0.0.1", cluster.nodes().get(0).port()));
+    String[] keys = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"};
+    try (StatefulRedisClusterConnection<String, String> conn = client.connect()) {
+      RedisAdvancedClusterCommands<String, String> sync = conn.sync();
+      sync.get("warm-up"); // opens the node connections
+      TestTelemetry.sleep(200);
+      TestTelemetry.reset();
+      for (String k : keys) {
+        sync.set(k, "v-" + k);
+      }
+      for (String k : keys) {
+        assertThat(sync.get(k)).isEqualTo("v-" + k);
+      }
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+    List<SpanData> spans = TestTelemetry.awaitSpans(2 * keys.length, Duration.ofSeconds(5));
+    assertThat(spans).hasSize(2 * keys.length);
+    Set<Long> nodesUsed = new HashSet<>();
+    for (int i = 0; i < spans.size(); i++) {
+      SpanData s = spans.get(i);
+      String key = keys[i % keys.length];
+      RedisServer owner = cluster.nodeFor(key);
+      assertThat(s.getName()).isEqualTo((i < keys.length ? "SET" : "GET") + " 127.0.0.1:" + owner.port());
+      assertThat(s.getAttributes().get(PORT)).isEqualTo((long) owner.port());
+      nodesUsed.add((long) owner.port());
+    }
+    assertThat(nodesUsed).hasSizeGreaterThan(1);
+  }
+}
