@@ -63,6 +63,7 @@ public final class OtlpReceiver implements AutoCloseable {
   private final AtomicLong httpRequests = new AtomicLong();
   private final AtomicLong grpcRequests = new AtomicLong();
   private volatile boolean discard;
+  private volatile java.util.function.Consumer<ReceivedSpan> spanListener;
 
   private OtlpReceiver(boolean withGrpc) {
     try {
@@ -93,6 +94,12 @@ public final class OtlpReceiver implements AutoCloseable {
   /** http/protobuf only (faster to start). */
   public static OtlpReceiver startHttpOnly() {
     return new OtlpReceiver(false);
+  }
+
+  /** Hands every span to {@code listener} instead of keeping it (long-running demos). */
+  public OtlpReceiver onSpan(java.util.function.Consumer<ReceivedSpan> listener) {
+    spanListener = listener;
+    return this;
   }
 
   /** Accept and count, but keep nothing (a sink for benchmarks and long demos). */
@@ -148,15 +155,17 @@ public final class OtlpReceiver implements AutoCloseable {
    * the point's attributes.
    */
   public List<MetricPoint> latestPoints(String metricName) {
-    Map<Map<String, Object>, MetricPoint> latest = new LinkedHashMap<>();
+    // a series is (scope, attributes): two instrumentation scopes may report the same attributes
+    Map<List<Object>, MetricPoint> latest = new LinkedHashMap<>();
     for (ReceivedMetric m : metrics) {
       if (!m.name.equals(metricName)) {
         continue;
       }
       for (MetricPoint p : m.points) {
-        MetricPoint prev = latest.get(p.attributes);
+        List<Object> key = java.util.Arrays.asList(m.scope, p.attributes);
+        MetricPoint prev = latest.get(key);
         if (prev == null || p.timeUnixNano >= prev.timeUnixNano) {
-          latest.put(p.attributes, p);
+          latest.put(key, p);
         }
       }
     }
@@ -248,7 +257,13 @@ public final class OtlpReceiver implements AutoCloseable {
       Map<String, Object> resource = attributes(rs.getResource().getAttributesList());
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         for (io.opentelemetry.proto.trace.v1.Span s : ss.getSpansList()) {
-          spans.add(new ReceivedSpan(s, ss.getScope().getName(), resource));
+          ReceivedSpan span = new ReceivedSpan(s, ss.getScope().getName(), resource);
+          java.util.function.Consumer<ReceivedSpan> l = spanListener;
+          if (l != null) {
+            l.accept(span);
+          } else {
+            spans.add(span);
+          }
         }
       }
     }

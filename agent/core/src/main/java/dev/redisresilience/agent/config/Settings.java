@@ -20,7 +20,7 @@ public final class Settings {
   public static final Setting<Boolean> JEDIS_ENABLED =
       bool("jedis.enabled", true, "Instrument Jedis (4.0+).");
   public static final Setting<Boolean> LETTUCE_ENABLED =
-      bool("lettuce.enabled", true, "Instrument Lettuce (6.0+).");
+      bool("lettuce.enabled", true, "Instrument Lettuce (6.1+).");
   public static final Setting<String> CONFIG_FILE =
       string(
           "config.file",
@@ -56,11 +56,11 @@ public final class Settings {
   public static final Setting<Duration> SHUTDOWN_FLUSH_TIMEOUT =
       duration(
           "telemetry.shutdown-timeout",
-          Duration.ofSeconds(1),
+          Duration.ofSeconds(5),
           Duration.ZERO,
           Duration.ofMinutes(1),
-          "How long JVM exit waits for the last telemetry export (an unreachable collector never"
-              + " delays exit longer).");
+          "How long JVM exit may wait for the last telemetry export; a collector that failed or"
+              + " stalled on the previous export gets 200ms instead.");
 
   private Settings() {}
 

@@ -125,12 +125,20 @@ public final class AgentInstaller {
     ClassFileLocator adviceLocator = agentClasses;
     Advice.ExceptionHandler faults = faultHandler();
 
+    // The default AgentBuilder prepares "nexus" self-injection through sun.misc.Unsafe (a JDK 24+
+    // warning in the application's console). The agent never needs it. The property name is
+    // relocated with ByteBuddy, so this does not touch an application's own ByteBuddy.
+    System.setProperty(net.bytebuddy.dynamic.Nexus.PROPERTY, "true");
     List<String> active = new ArrayList<>();
     List<String> prefixes = new ArrayList<>();
     AgentBuilder builder =
         new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
             // premain: the clients are not loaded yet, so no retransformation is needed
             .with(AgentBuilder.RedefinitionStrategy.DISABLED)
+            // advice and field accessors need no type initializers, so nothing is ever injected
+            // (ByteBuddy's injectors would touch sun.misc.Unsafe: a warning on JDK 24+)
+            .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
+            .with(AgentBuilder.InjectionStrategy.Disabled.INSTANCE)
             .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
             .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
             .with(AgentBuilder.PoolStrategy.Default.FAST)

@@ -76,7 +76,7 @@ class ConfigLoaderTest {
             Map.of());
     assertThat(c.get(Settings.QUERY_TEXT_MAX_LENGTH)).isEqualTo(256);
     assertThat(c.get(Settings.ENABLED)).isTrue();
-    assertThat(c.get(Settings.SHUTDOWN_FLUSH_TIMEOUT)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.get(Settings.SHUTDOWN_FLUSH_TIMEOUT)).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.problems())
         .containsExactly(
             "invalid value for redis.resilience.enabled (system property): \"yes\" - expected true"
@@ -85,7 +85,7 @@ class ConfigLoaderTest {
                 + " \"lots\" - expected an integer from 16 to 32768; using the default 256",
             "invalid value for redis.resilience.telemetry.shutdown-timeout (system property):"
                 + " \"5 parsecs\" - expected a duration from 0ms to 1m (e.g. 250ms, 5s, 1m); using"
-                + " the default 1s");
+                + " the default 5s");
   }
 
   @Test

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, in-process agent tests (Jedis 8.0.2 + 5.0.0, Lettuce 7.7.0 +
+# 6.1.10), the packaging test and the smoke tests of the packaged jar on forked apps, all
+# against real redis-server processes on loopback. Then the smoke tests again with the apps
+# on JDK 25 when it is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+ensure_tools
+
+mvn -B verify
+
+JDK25=/usr/lib/jvm/temurin-25-jdk-amd64
+if [ -x "$JDK25/bin/java" ]; then
+  echo "smoke tests again, forked apps on $($JDK25/bin/java -version 2>&1 | head -1)"
+  mvn -B -o verify -pl smoke-tests/tests -Dtest.java.home="$JDK25"
+fi
