@@ -113,7 +113,7 @@ public final class ConfigLoader {
               + "\" - "
               + e.getMessage()
               + "; using the default "
-              + s.format(s.defaultValue()));
+              + (s.format(s.defaultValue()).isEmpty() ? "(none)" : s.format(s.defaultValue())));
       return s.defaultValue();
     }
     if (!Objects.equals(value, s.defaultValue())) {

@@ -62,6 +62,140 @@ public final class Settings {
           "How long JVM exit may wait for the last telemetry export; a collector that failed or"
               + " stalled on the previous export gets 200ms instead.");
 
+  // --- timeouts -------------------------------------------------------------------------------
+  public static final Setting<Duration> TIMEOUT_CONNECT =
+      duration(
+          "timeout.connect",
+          Duration.ofSeconds(5),
+          Duration.ZERO,
+          Duration.ofMinutes(10),
+          "Connect timeout applied to every new connection (per timeout.mode); 0 leaves the"
+              + " client's own.");
+  public static final Setting<Duration> TIMEOUT_COMMAND =
+      duration(
+          "timeout.command",
+          Duration.ofSeconds(5),
+          Duration.ZERO,
+          Duration.ofMinutes(10),
+          "Command (read) timeout applied to every connection (per timeout.mode); 0 leaves the"
+              + " client's own.");
+  public static final Setting<String> TIMEOUT_MODE =
+      choice(
+          "timeout.mode",
+          "cap",
+          "override: always the agent's timeouts; cap: the lower of the app's and the agent's;"
+              + " default: the agent's only where the app kept the client's default.",
+          "override",
+          "cap",
+          "default");
+  public static final Setting<java.util.Map<String, Duration>> TIMEOUT_COMMANDS =
+      add(
+          "timeout.commands",
+          java.util.Collections.emptyMap(),
+          Settings::commandDurations,
+          Settings::formatCommandDurations,
+          "a list COMMAND:duration, e.g. KEYS:30s,FLUSHALL:2m",
+          "Per-command command timeouts (replace timeout.command for those commands).");
+  public static final Setting<Duration> TIMEOUT_BLOCKING_MARGIN =
+      duration(
+          "timeout.blocking-margin",
+          Duration.ofSeconds(1),
+          Duration.ZERO,
+          Duration.ofMinutes(10),
+          "Blocking commands (BLPOP, XREAD BLOCK, WAIT ...) get their own block time plus this;"
+              + " block time 0 (forever) stays unlimited.");
+
+  // --- retries --------------------------------------------------------------------------------
+  public static final Setting<Integer> RETRY_MAX_ATTEMPTS =
+      integer(
+          "retry.max-attempts",
+          4,
+          1,
+          100,
+          "Attempts per operation, the first one included (4 = up to 3 retries; 1 = no retries).");
+  public static final Setting<Duration> RETRY_BACKOFF_BASE =
+      duration(
+          "retry.backoff.base",
+          Duration.ofMillis(10),
+          Duration.ZERO,
+          Duration.ofMinutes(1),
+          "Exponential backoff: the first retry waits up to this, doubling per retry.");
+  public static final Setting<Duration> RETRY_BACKOFF_MAX =
+      duration(
+          "retry.backoff.max",
+          Duration.ofSeconds(1),
+          Duration.ZERO,
+          Duration.ofMinutes(1),
+          "Upper bound of one backoff.");
+  public static final Setting<String> RETRY_JITTER =
+      choice(
+          "retry.jitter",
+          "full",
+          "full: random(0, backoff); equal: backoff/2 + random(0, backoff/2); decorrelated:"
+              + " random(base, 3 x previous); none: the exponential value itself.",
+          "full",
+          "equal",
+          "decorrelated",
+          "none");
+  public static final Setting<java.util.Set<String>> RETRY_ON =
+      add(
+          "retry.on",
+          new java.util.LinkedHashSet<>(
+              java.util.Arrays.asList(
+                  "connection", "timeout", "LOADING", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN",
+                  "READONLY")),
+          Settings::retryConditions,
+          v -> String.join(",", v),
+          "a list of connection, timeout and Redis error prefixes (LOADING, TRYAGAIN, BUSY ...)",
+          "Failures that may be retried (still subject to the retry-safety rule).");
+  public static final Setting<Duration> RETRY_MAX_DURATION =
+      duration(
+          "retry.max-duration",
+          Duration.ofSeconds(10),
+          Duration.ZERO,
+          Duration.ofMinutes(10),
+          "No retry starts (or backs off) past this time since the operation began; 0 = no"
+              + " limit.");
+  public static final Setting<Boolean> RETRY_UNSAFE_WRITES =
+      bool(
+          "retry.unsafe-writes",
+          false,
+          "Also retry non-idempotent commands (INCR, LPUSH ...) after a failure that may have"
+              + " reached the server. They may then run twice.");
+  public static final Setting<java.util.Set<String>> RETRY_IDEMPOTENT_COMMANDS =
+      add(
+          "retry.idempotent-commands",
+          java.util.Collections.emptySet(),
+          Settings::commandNames,
+          v -> String.join(",", v),
+          "a list of command names, e.g. EVALSHA,JSON.SET",
+          "Commands to treat as idempotent (retried even after an unknown outcome).");
+  public static final Setting<Integer> RETRY_BUDGET_TOKENS =
+      integer(
+          "retry.budget.tokens",
+          10,
+          0,
+          1_000_000,
+          "Retry budget per client and server (gRPC-style token bucket): a retryable failure"
+              + " costs 1 token, retries stop while half or fewer remain; 0 turns the budget off.");
+  public static final Setting<Double> RETRY_BUDGET_RATIO =
+      decimal(
+          "retry.budget.ratio",
+          0.1,
+          0.0,
+          1000.0,
+          "Tokens a successful operation gives back to the retry budget.");
+
+  // --- health checks --------------------------------------------------------------------------
+  public static final Setting<Duration> HEALTH_CHECK_INTERVAL =
+      duration(
+          "health-check.interval",
+          Duration.ofSeconds(10),
+          Duration.ZERO,
+          Duration.ofHours(24),
+          "A connection idle longer than this is PINGed before it is used; a failed check"
+              + " replaces it first. 0 = off.");
+
   private Settings() {}
 
   public static List<Setting<?>> all() {
@@ -69,6 +203,77 @@ public final class Settings {
   }
 
   // --- factories --------------------------------------------------------------------------------
+
+  static java.util.Map<String, Duration> commandDurations(String raw) {
+    java.util.Map<String, Duration> out = new java.util.LinkedHashMap<>();
+    if (raw.isEmpty()) {
+      return out;
+    }
+    for (String part : raw.split(",")) {
+      int colon = part.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException("expected COMMAND:duration pairs, e.g. KEYS:30s");
+      }
+      String name = part.substring(0, colon).trim().toUpperCase(Locale.ROOT);
+      Duration d;
+      try {
+        d = Durations.parse(part.substring(colon + 1));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected COMMAND:duration pairs, e.g. KEYS:30s");
+      }
+      if (name.isEmpty() || name.contains(" ")) {
+        throw new IllegalArgumentException("expected COMMAND:duration pairs, e.g. KEYS:30s");
+      }
+      out.put(name, d);
+    }
+    return java.util.Collections.unmodifiableMap(out);
+  }
+
+  static String formatCommandDurations(java.util.Map<String, Duration> m) {
+    StringBuilder sb = new StringBuilder();
+    for (java.util.Map.Entry<String, Duration> e : m.entrySet()) {
+      if (sb.length() > 0) {
+        sb.append(',');
+      }
+      sb.append(e.getKey()).append(':').append(Durations.format(e.getValue()));
+    }
+    return sb.toString();
+  }
+
+  static java.util.Set<String> retryConditions(String raw) {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (String part : raw.split(",")) {
+      String p = part.trim();
+      if (p.isEmpty()) {
+        continue;
+      }
+      String lower = p.toLowerCase(Locale.ROOT);
+      if (lower.equals("connection") || lower.equals("timeout")) {
+        out.add(lower);
+      } else if (p.matches("[A-Za-z][A-Za-z0-9_]{1,31}")) {
+        out.add(p.toUpperCase(Locale.ROOT));
+      } else {
+        throw new IllegalArgumentException(
+            "expected connection, timeout or Redis error prefixes such as LOADING");
+      }
+    }
+    return java.util.Collections.unmodifiableSet(out);
+  }
+
+  static java.util.Set<String> commandNames(String raw) {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (String part : raw.split(",")) {
+      String p = part.trim();
+      if (p.isEmpty()) {
+        continue;
+      }
+      if (p.contains(" ")) {
+        throw new IllegalArgumentException("expected command names separated by commas");
+      }
+      out.add(p.toUpperCase(Locale.ROOT));
+    }
+    return java.util.Collections.unmodifiableSet(out);
+  }
 
   static Setting<Boolean> bool(String key, boolean def, String description) {
     return add(

@@ -7,6 +7,7 @@ import dev.redisresilience.agent.AgentLog;
 import dev.redisresilience.agent.config.AgentConfig;
 import dev.redisresilience.agent.config.ConfigLoader;
 import dev.redisresilience.agent.config.Settings;
+import dev.redisresilience.agent.policy.Policies;
 import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.AgentVersion;
 import dev.redisresilience.agent.telemetry.ExportHealth;
@@ -120,6 +121,7 @@ public final class AgentInstaller {
     }
     installed = true;
     Telemetry.install(otel, config);
+    Policies.install(Policies.from(config));
 
     ClassLoader agentLoader = AgentInstaller.class.getClassLoader();
     ClassFileLocator adviceLocator = agentClasses;

@@ -26,6 +26,7 @@ public final class ClientTelemetry {
   final boolean metrics;
   final boolean queryText;
   final int queryTextMaxLength;
+  final ResilienceTelemetry resilience;
   private final ConcurrentHashMap<EndpointKey, Endpoint> endpoints = new ConcurrentHashMap<>();
 
   ClientTelemetry(String library, OpenTelemetry otel, AgentConfig config) {
@@ -46,6 +47,12 @@ public final class ClientTelemetry {
     this.metrics = config.get(Settings.METRICS_ENABLED);
     this.queryText = config.get(Settings.QUERY_TEXT).equals("sanitized");
     this.queryTextMaxLength = config.get(Settings.QUERY_TEXT_MAX_LENGTH);
+    this.resilience = new ResilienceTelemetry(otel, scope, version, metrics);
+  }
+
+  /** Retries, timeouts, errors, reconnects, health checks of this client library. */
+  public ResilienceTelemetry resilience() {
+    return resilience;
   }
 
   /** The shared endpoint for this (server, peer, database); cheap to call once per connection. */

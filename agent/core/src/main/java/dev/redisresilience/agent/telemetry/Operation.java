@@ -32,6 +32,10 @@ public final class Operation {
   static final AttributeKey<Long> BATCH_SIZE = AttributeKey.longKey(DB_OPERATION_BATCH_SIZE);
   static final AttributeKey<String> ERROR = AttributeKey.stringKey(ERROR_TYPE);
   static final AttributeKey<String> STATUS = AttributeKey.stringKey(DB_RESPONSE_STATUS_CODE);
+  static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey(TelemetryNames.OPERATION_ATTEMPTS);
+  static final AttributeKey<Long> RETRY_ATTEMPT = AttributeKey.longKey(TelemetryNames.RETRY_ATTEMPT);
+  static final AttributeKey<Double> RETRY_BACKOFF = AttributeKey.doubleKey(TelemetryNames.RETRY_BACKOFF);
+  static final AttributeKey<String> RETRY_REFUSAL = AttributeKey.stringKey(TelemetryNames.RETRY_REFUSAL);
 
   private final ClientTelemetry telemetry;
   private final CommandInfo command; // null for batches
@@ -44,6 +48,7 @@ public final class Operation {
   private Endpoint.OpAttributes attributes;
   private Span span;
   private boolean ended;
+  private int attempts;
 
   Operation(
       ClientTelemetry telemetry,
@@ -123,6 +128,9 @@ public final class Operation {
       if (batchSize >= 0) {
         s.setAttribute(BATCH_SIZE, (long) batchSize);
       }
+      if (attempts > 1) {
+        s.setAttribute(ATTEMPTS, (long) attempts);
+      }
       if (failure != null) {
         s.setAttribute(ERROR, failure.errorType());
         if (failure.statusCode() != null) {
@@ -131,6 +139,44 @@ public final class Operation {
         s.setStatus(StatusCode.ERROR, describe(failure));
       }
       s.end();
+    }
+  }
+
+  /** Counts one attempt (the first one included); returns the attempt number. */
+  public synchronized int attempt() {
+    return ++attempts;
+  }
+
+  public synchronized int attempts() {
+    return attempts;
+  }
+
+  /** A retry is about to happen after {@code failure}: one span event. */
+  public void retrying(int nextAttempt, Failure failure, long backoffNanos) {
+    Span s;
+    synchronized (this) {
+      s = span;
+    }
+    if (s != null) {
+      s.addEvent(
+          TelemetryNames.EVENT_RETRY,
+          Attributes.of(
+              RETRY_ATTEMPT, (long) nextAttempt,
+              ERROR, failure.errorType(),
+              RETRY_BACKOFF, backoffNanos / 1e9));
+    }
+  }
+
+  /** The agent declined to retry: one span event saying why. */
+  public void retryRefused(String reason, Failure failure) {
+    Span s;
+    synchronized (this) {
+      s = span;
+    }
+    if (s != null) {
+      s.addEvent(
+          TelemetryNames.EVENT_RETRY_REFUSED,
+          Attributes.of(RETRY_REFUSAL, reason, ERROR, failure.errorType()));
     }
   }
 

@@ -32,6 +32,43 @@ public final class TelemetryNames {
   public static final String OPERATION_PIPELINE = "PIPELINE";
   public static final String OPERATION_MULTI = "MULTI";
 
+  // --- resilience metrics ---
+  public static final String RETRIES = "redis.client.retries";
+  public static final String TIMEOUTS = "redis.client.timeouts";
+  public static final String ERRORS = "redis.client.errors";
+  public static final String RECONNECTS = "redis.client.reconnects";
+  public static final String DOWNTIME = "redis.client.connection.downtime";
+  public static final String BUDGET_EXHAUSTED = "redis.client.retry.budget.exhausted";
+  public static final String HEALTH_CHECKS = "redis.client.health_checks";
+  public static final String HEALTH_CHECK_DURATION = "redis.client.health_check.duration";
+
+  // --- resilience attributes ---
+  public static final String RETRY_OUTCOME = "redis.client.retry.outcome";
+  public static final String TIMEOUT_KIND = "redis.client.timeout.kind";
+  public static final String RECONNECT_OUTCOME = "redis.client.reconnect.outcome";
+  public static final String HEALTH_CHECK_OUTCOME = "redis.client.health_check.outcome";
+  public static final String OPERATION_ATTEMPTS = "redis.client.operation.attempts";
+  public static final String RETRY_ATTEMPT = "redis.client.retry.attempt";
+  public static final String RETRY_BACKOFF = "redis.client.retry.backoff";
+  public static final String RETRY_REFUSAL = "redis.client.retry.refusal";
+  public static final String DOWNTIME_SECONDS = "redis.client.connection.downtime";
+
+  // --- span events ---
+  public static final String EVENT_RETRY = "redis.client.retry";
+  public static final String EVENT_RETRY_REFUSED = "redis.client.retry.refused";
+
+  // --- log events ---
+  public static final String LOG_CONNECTION_DOWN = "redis.client.connection.down";
+  public static final String LOG_CONNECTION_RESTORED = "redis.client.connection.restored";
+  public static final String LOG_BUDGET_EXHAUSTED = "redis.client.retry.budget.exhausted";
+
+  // --- values ---
+  public static final String OUTCOME_SUCCESS = "success";
+  public static final String OUTCOME_FAILURE = "failure";
+  public static final String TIMEOUT_CONNECT = "connect";
+  public static final String TIMEOUT_COMMAND = "command";
+  public static final String TIMEOUT_BLOCKING = "blocking";
+
   // --- the agent's own health ---
   public static final String AGENT_FAULTS = "redis.resilience.agent.faults";
   public static final String AGENT_FAULT_KIND = "redis.resilience.fault.kind";

@@ -137,6 +137,35 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void listAndMapSettings() {
+    AgentConfig c =
+        ConfigLoader.load(
+            Map.of(
+                "redis.resilience.retry.on", "connection, loading ,TryAgain",
+                "redis.resilience.timeout.commands", "keys:30s",
+                "redis.resilience.retry.idempotent-commands", "evalsha"),
+            Map.of());
+    assertThat(c.problems()).isEmpty();
+    assertThat(c.get(Settings.RETRY_ON)).containsExactly("connection", "LOADING", "TRYAGAIN");
+    assertThat(c.get(Settings.TIMEOUT_COMMANDS)).containsExactly(Map.entry("KEYS", Duration.ofSeconds(30)));
+    assertThat(c.get(Settings.RETRY_IDEMPOTENT_COMMANDS)).containsExactly("EVALSHA");
+    assertThat(c.nonDefaults())
+        .contains("retry.on=connection,LOADING,TRYAGAIN (system property)", "timeout.commands=KEYS:30s (system property)");
+
+    AgentConfig bad =
+        ConfigLoader.load(
+            Map.of("redis.resilience.timeout.commands", "KEYS=30s", "redis.resilience.retry.on", "timeout,???"),
+            Map.of());
+    assertThat(bad.problems())
+        .containsExactly(
+            "invalid value for redis.resilience.timeout.commands (system property): \"KEYS=30s\" -"
+                + " expected COMMAND:duration pairs, e.g. KEYS:30s; using the default (none)",
+            "invalid value for redis.resilience.retry.on (system property): \"timeout,???\" - expected"
+                + " connection, timeout or Redis error prefixes such as LOADING; using the default"
+                + " connection,timeout,LOADING,TRYAGAIN,CLUSTERDOWN,MASTERDOWN,READONLY");
+  }
+
+  @Test
   void envNamesFollowTheRule() {
     assertThat(Settings.QUERY_TEXT_MAX_LENGTH.envVar())
         .isEqualTo("REDIS_RESILIENCE_TELEMETRY_QUERY_TEXT_MAX_LENGTH");

@@ -8,6 +8,7 @@ import dev.redisresilience.agent.install.TypeInstrumentation;
 import dev.redisresilience.agent.telemetry.Operation;
 import java.net.Socket;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 import redis.clients.jedis.CommandArguments;
@@ -70,8 +71,7 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         @Advice.This Object conn,
         @Advice.FieldValue("socketFactory") Object factory,
         @Advice.Argument(0) JedisClientConfig config) {
-      JedisHelper.state(conn, factory).database(config.getDatabase());
-      return JedisHelper.beginInternal(conn);
+      return JedisHelper.handshake(conn, factory, config);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
@@ -80,18 +80,40 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
     }
   }
 
+  /**
+   * One attempt. The enter advice prepares the connection and widens the blocking timeout field
+   * for this attempt; the exit advice restores it, records the attempt and may retry, replacing
+   * what the method returns or throws with the retried outcome.
+   */
   public static class ExecuteAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static Operation enter(
+    public static JedisAttempt enter(
         @Advice.This Object conn,
         @Advice.FieldValue("socketFactory") Object factory,
+        @Advice.FieldValue(value = "infiniteSoTimeout", readOnly = false) int infinite,
         @Advice.Argument(0) CommandObject<?> command) {
-      return JedisHelper.executeEnter(conn, factory, command.getArguments());
+      JedisAttempt a = JedisHelper.attemptEnter(conn, factory, command);
+      if (a != null) {
+        infinite = JedisHelper.attemptTimeout(a, conn, command.getArguments().isBlocking(), infinite);
+        JedisHelper.applyAttemptTimeout(a, conn);
+      }
+      return a;
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.Enter Operation op, @Advice.Thrown Throwable thrown) {
-      JedisHelper.executeExit(op, thrown);
+    public static void exit(
+        @Advice.This Object conn,
+        @Advice.Enter JedisAttempt attempt,
+        @Advice.Argument(0) CommandObject<?> command,
+        @Advice.FieldValue(value = "infiniteSoTimeout", readOnly = false) int infinite,
+        @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
+        @Advice.Thrown(readOnly = false) Throwable thrown) {
+      if (attempt != null) {
+        infinite = attempt.previousInfinite;
+        JedisHelper.Outcome out = JedisHelper.attemptExit(attempt, conn, command, returned, thrown);
+        returned = out.value;
+        thrown = out.thrown;
+      }
     }
   }
 

@@ -7,11 +7,11 @@ import dev.redisresilience.agent.telemetry.Operation;
  *
  * <p>A pipeline's or transaction's commands since the last sync/exec: one operation. */
 public final class JedisBatch {
-  public final Operation op;
+  public final JedisCall call;
   public int size;
-  public Operation prev;
+  public JedisCall prev;
 
   public JedisBatch(Operation op) {
-    this.op = op;
+    this.call = new JedisCall(op, null, null, JedisCall.OBSERVE, true);
   }
 }

@@ -3,6 +3,8 @@ package dev.redisresilience.agent.instrumentation.jedis;
 import dev.redisresilience.agent.telemetry.Endpoint;
 import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
+import dev.redisresilience.agent.policy.Policies;
+import dev.redisresilience.agent.policy.ServerState;
 import java.util.ArrayDeque;
 
 /**
@@ -20,6 +22,14 @@ public final class JedisConnState {
   private int peerPort;
   private long database;
   private volatile Endpoint endpoint;
+  private volatile ServerState server;
+
+  /** The JedisClientConfig of the handshake, to run it again after an in-place reconnect. */
+  public Object clientConfig;
+  /** System.nanoTime() when the connection was last used (or made). */
+  public long lastUsedNanos = System.nanoTime();
+  /** The current attempt's flush failed: its request cannot have been executed. */
+  public boolean flushFailed;
 
   /** Commands sent with sendCommand whose reply has not been read yet (legacy Jedis style). */
   private final ArrayDeque<Operation> pending = new ArrayDeque<>(2);
@@ -32,6 +42,17 @@ public final class JedisConnState {
     serverAddress = address;
     serverPort = port;
     endpoint = null;
+    server = null;
+  }
+
+  /** The retry budget and outage state of this connection's server. */
+  public ServerState serverState() {
+    ServerState s = server;
+    if (s == null) {
+      s = Policies.get().server("jedis", serverAddress, serverPort);
+      server = s;
+    }
+    return s;
   }
 
   public void peer(String address, int port, String fallbackServerAddress) {
@@ -40,6 +61,7 @@ public final class JedisConnState {
     if (serverAddress == null) {
       serverAddress = fallbackServerAddress;
       serverPort = port;
+      server = null;
     }
     endpoint = null;
   }

@@ -29,13 +29,15 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
   public List<String> helperClassNames() {
     return Arrays.asList(
         "dev.redisresilience.agent.instrumentation.jedis.JedisArgs",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper");
+        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper$Outcome");
   }
 
   @Override
   public List<TypeInstrumentation> typeInstrumentations() {
     return Arrays.asList(
         new ConnectionInstrumentation(),
+        new SocketFactoryInstrumentation(),
         new UnifiedJedisInstrumentation(),
         new LegacyJedisInstrumentation(),
         new PoolFactoryInstrumentation(),

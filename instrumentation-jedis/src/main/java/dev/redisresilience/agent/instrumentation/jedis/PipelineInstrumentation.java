@@ -11,7 +11,6 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.redisresilience.agent.install.TypeInstrumentation;
-import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.TelemetryNames;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.method.MethodDescription;
@@ -51,12 +50,12 @@ final class PipelineInstrumentation implements TypeInstrumentation {
 
   public static class AppendAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static Operation enter(@Advice.This Object pipeline) {
+    public static JedisCall enter(@Advice.This Object pipeline) {
       return JedisHelper.batchStep(pipeline, TelemetryNames.OPERATION_PIPELINE, true);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.Enter Operation previous) {
+    public static void exit(@Advice.Enter JedisCall previous) {
       JedisContext.restore(previous);
     }
   }

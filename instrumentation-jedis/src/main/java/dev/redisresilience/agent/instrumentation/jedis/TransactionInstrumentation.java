@@ -10,7 +10,6 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.redisresilience.agent.install.TypeInstrumentation;
-import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.TelemetryNames;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.type.TypeDescription;
@@ -49,24 +48,24 @@ final class TransactionInstrumentation implements TypeInstrumentation {
 
   public static class MultiAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static Operation enter(@Advice.This Object tx) {
+    public static JedisCall enter(@Advice.This Object tx) {
       return JedisHelper.batchStep(tx, TelemetryNames.OPERATION_MULTI, false);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.Enter Operation previous) {
+    public static void exit(@Advice.Enter JedisCall previous) {
       JedisContext.restore(previous);
     }
   }
 
   public static class AppendAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static Operation enter(@Advice.This Object tx) {
+    public static JedisCall enter(@Advice.This Object tx) {
       return JedisHelper.batchStep(tx, TelemetryNames.OPERATION_MULTI, true);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.Enter Operation previous) {
+    public static void exit(@Advice.Enter JedisCall previous) {
       JedisContext.restore(previous);
     }
   }

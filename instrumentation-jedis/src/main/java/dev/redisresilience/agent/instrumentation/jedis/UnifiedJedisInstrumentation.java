@@ -5,8 +5,8 @@ import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
 import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 
 import dev.redisresilience.agent.install.TypeInstrumentation;
-import dev.redisresilience.agent.telemetry.Operation;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 import redis.clients.jedis.CommandObject;
@@ -37,13 +37,23 @@ final class UnifiedJedisInstrumentation implements TypeInstrumentation {
 
   public static class ExecuteAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static Operation enter(@Advice.Argument(0) CommandObject<?> command) {
-      return JedisHelper.unifiedEnter(command.getArguments());
+    public static JedisCall enter(
+        @Advice.Argument(0) CommandObject<?> command, @Advice.FieldValue("executor") Object executor) {
+      return JedisHelper.unifiedEnter(command.getArguments(), executor);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.Enter Operation op, @Advice.Thrown Throwable thrown) {
-      JedisHelper.unifiedExit(op, thrown);
+    public static void exit(
+        @Advice.This Object unified,
+        @Advice.Enter JedisCall call,
+        @Advice.Argument(0) CommandObject<?> command,
+        @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
+        @Advice.Thrown(readOnly = false) Throwable thrown) {
+      if (call != null) {
+        JedisHelper.Outcome out = JedisHelper.unifiedExit(call, unified, command, returned, thrown);
+        returned = out.value;
+        thrown = out.thrown;
+      }
     }
   }
 }

@@ -1,0 +1,116 @@
+package dev.redisresilience.agent.policy;
+
+import dev.redisresilience.agent.config.AgentConfig;
+import dev.redisresilience.agent.config.Settings;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The resilience policies in force: immutable values built once from configuration. A reload
+ * would build a new instance and swap the one volatile reference.
+ */
+public final class Policies {
+  private static volatile Policies current = from(AgentConfig.defaults());
+
+  private final TimeoutPolicy timeouts;
+  private final RetryPolicy retries;
+  private final long healthCheckIntervalNanos;
+  private final int budgetTokens;
+  private final double budgetRatio;
+  private final ConcurrentHashMap<Key, ServerState> servers = new ConcurrentHashMap<>();
+
+  private Policies(TimeoutPolicy timeouts, RetryPolicy retries, long healthCheckIntervalNanos, int budgetTokens, double budgetRatio) {
+    this.timeouts = timeouts;
+    this.retries = retries;
+    this.healthCheckIntervalNanos = healthCheckIntervalNanos;
+    this.budgetTokens = budgetTokens;
+    this.budgetRatio = budgetRatio;
+  }
+
+  public static Policies from(AgentConfig c) {
+    TimeoutPolicy t =
+        new TimeoutPolicy(
+            c.get(Settings.TIMEOUT_CONNECT),
+            c.get(Settings.TIMEOUT_COMMAND),
+            c.get(Settings.TIMEOUT_BLOCKING_MARGIN),
+            TimeoutPolicy.Mode.valueOf(c.get(Settings.TIMEOUT_MODE).toUpperCase(Locale.ROOT)),
+            c.get(Settings.TIMEOUT_COMMANDS));
+    Backoff b =
+        new Backoff(
+            c.get(Settings.RETRY_BACKOFF_BASE).toNanos(),
+            c.get(Settings.RETRY_BACKOFF_MAX).toNanos(),
+            Backoff.Jitter.valueOf(c.get(Settings.RETRY_JITTER).toUpperCase(Locale.ROOT)));
+    RetryPolicy r =
+        new RetryPolicy(
+            c.get(Settings.RETRY_MAX_ATTEMPTS),
+            b,
+            c.get(Settings.RETRY_ON),
+            c.get(Settings.RETRY_MAX_DURATION).toNanos(),
+            c.get(Settings.RETRY_UNSAFE_WRITES),
+            c.get(Settings.RETRY_IDEMPOTENT_COMMANDS));
+    return new Policies(
+        t,
+        r,
+        c.get(Settings.HEALTH_CHECK_INTERVAL).toNanos(),
+        c.get(Settings.RETRY_BUDGET_TOKENS),
+        c.get(Settings.RETRY_BUDGET_RATIO));
+  }
+
+  public static Policies get() {
+    return current;
+  }
+
+  public static void install(Policies p) {
+    current = p;
+  }
+
+  public TimeoutPolicy timeouts() {
+    return timeouts;
+  }
+
+  public RetryPolicy retries() {
+    return retries;
+  }
+
+  /** 0 = health checks off. */
+  public long healthCheckIntervalNanos() {
+    return healthCheckIntervalNanos;
+  }
+
+  /** The state of one server for one client library; cache the result, do not call per command. */
+  public ServerState server(String client, String address, int port) {
+    Key k = new Key(client, address, port);
+    ServerState s = servers.get(k);
+    if (s == null) {
+      s = servers.computeIfAbsent(k, key -> new ServerState(address, port, new RetryBudget(budgetTokens, budgetRatio)));
+    }
+    return s;
+  }
+
+  private static final class Key {
+    final String client;
+    final String address;
+    final int port;
+
+    Key(String client, String address, int port) {
+      this.client = client;
+      this.address = address;
+      this.port = port;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof Key)) {
+        return false;
+      }
+      Key k = (Key) o;
+      return port == k.port && client.equals(k.client) && Objects.equals(address, k.address);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(client, address, port);
+    }
+  }
+}

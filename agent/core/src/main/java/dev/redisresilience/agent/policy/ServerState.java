@@ -1,0 +1,65 @@
+package dev.redisresilience.agent.policy;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What the agent knows about one server as one client library sees it: its retry budget, and
+ * whether it is down (a connection failure was seen and no connection has been made since).
+ */
+public final class ServerState {
+  private final String address;
+  private final int port;
+  private final RetryBudget budget;
+  /** 0 = up; otherwise System.nanoTime() of the first failure of the current outage. */
+  private final AtomicLong downSince = new AtomicLong();
+  private volatile boolean budgetExhaustedReported;
+
+  ServerState(String address, int port, RetryBudget budget) {
+    this.address = address;
+    this.port = port;
+    this.budget = budget;
+  }
+
+  public String address() {
+    return address;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public RetryBudget budget() {
+    return budget;
+  }
+
+  public boolean isDown() {
+    return downSince.get() != 0;
+  }
+
+  /** A connection to the server failed. True when this starts an outage. */
+  public boolean markDown(long nowNanos) {
+    return downSince.compareAndSet(0, nowNanos == 0 ? 1 : nowNanos);
+  }
+
+  /**
+   * The server answered again (a connection was made). Returns the downtime in nanoseconds if an
+   * outage ended, else -1.
+   */
+  public long markUp(long nowNanos) {
+    long since = downSince.getAndSet(0);
+    return since == 0 ? -1 : Math.max(0, nowNanos - since);
+  }
+
+  /** True the first time the budget refuses a retry since it last allowed one. */
+  public boolean budgetExhaustionStarts() {
+    if (budgetExhaustedReported) {
+      return false;
+    }
+    budgetExhaustedReported = true;
+    return true;
+  }
+
+  public void budgetAllowsAgain() {
+    budgetExhaustedReported = false;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.redisresilience.agent.policy;
+
+import static dev.redisresilience.agent.policy.RetryPolicy.Refusal.ATTEMPTS_EXHAUSTED;
+import static dev.redisresilience.agent.policy.RetryPolicy.Refusal.BUDGET_EXHAUSTED;
+import static dev.redisresilience.agent.policy.RetryPolicy.Refusal.DEADLINE;
+import static dev.redisresilience.agent.policy.RetryPolicy.Refusal.NEVER;
+import static dev.redisresilience.agent.policy.RetryPolicy.Refusal.NOT_IDEMPOTENT;
+import static dev.redisresilience.agent.policy.RetryPolicy.Refusal.NOT_RETRYABLE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.redisresilience.agent.config.AgentConfig;
+import dev.redisresilience.agent.config.ConfigLoader;
+import dev.redisresilience.agent.core.CommandInfo;
+import dev.redisresilience.agent.core.CommandTable;
+import dev.redisresilience.agent.core.Failure;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class RetryPolicyTest {
+  static final Failure READ_TIMEOUT = Failure.timeout(Failure.Phase.MAYBE_SENT, null);
+  static final Failure RESET = Failure.connection(Failure.Phase.MAYBE_SENT, null);
+  static final Failure REFUSED = Failure.connection(Failure.Phase.NOT_SENT, null);
+  static final Failure LOADING = Failure.server("LOADING", null);
+  static final Failure WRONGTYPE = Failure.server("WRONGTYPE", null);
+
+  final RetryPolicy defaults = Policies.from(AgentConfig.defaults()).retries();
+
+  static CommandInfo cmd(String name) {
+    return CommandTable.get().lookup(name);
+  }
+
+  RetryPolicy.Refusal first(RetryPolicy p, String command, Failure f, String... args) {
+    return p.refusal(cmd(command), new PolicyArgs(args), f, 1, 0, 0, null);
+  }
+
+  @Test
+  void readsAreRetriedAfterAnyRetryableFailure() {
+    assertThat(first(defaults, "GET", READ_TIMEOUT, "k")).isNull();
+    assertThat(first(defaults, "GET", RESET, "k")).isNull();
+    assertThat(first(defaults, "GET", REFUSED, "k")).isNull();
+    assertThat(first(defaults, "GET", LOADING, "k")).isNull();
+  }
+
+  @Test
+  void nonIdempotentWritesAreRetriedOnlyWhenProvenNotExecuted() {
+    assertThat(first(defaults, "INCR", READ_TIMEOUT, "k")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "INCR", RESET, "k")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "INCR", REFUSED, "k")).isNull(); // never reached the server
+    assertThat(first(defaults, "INCR", LOADING, "k")).isNull(); // the server refused it
+    assertThat(first(defaults, "LPUSH", Failure.server("TRYAGAIN", null), "k", "v")).isNull();
+  }
+
+  @Test
+  void optionDependentWritesFollowTheirArguments() {
+    assertThat(first(defaults, "SET", READ_TIMEOUT, "k", "v")).isNull();
+    assertThat(first(defaults, "SET", READ_TIMEOUT, "k", "v", "NX")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "SET", READ_TIMEOUT, "k", "v", "GET")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "DEL", READ_TIMEOUT, "k")).isNull();
+  }
+
+  @Test
+  void neverRetried() {
+    assertThat(first(defaults, "EXEC", REFUSED)).isEqualTo(NEVER);
+    assertThat(first(defaults, "SUBSCRIBE", REFUSED, "c")).isEqualTo(NEVER);
+    assertThat(first(defaults, "SELECT", REFUSED, "1")).isEqualTo(NEVER);
+  }
+
+  @Test
+  void onlyConfiguredFailuresAreRetryable() {
+    assertThat(first(defaults, "GET", WRONGTYPE, "k")).isEqualTo(NOT_RETRYABLE);
+    assertThat(first(defaults, "GET", Failure.server("MOVED", null), "k")).isEqualTo(NOT_RETRYABLE);
+    assertThat(first(defaults, "GET", Failure.other(new IllegalStateException()), "k"))
+        .isEqualTo(NOT_RETRYABLE);
+    RetryPolicy onlyLoading = policy(Map.of("redis.resilience.retry.on", "LOADING"));
+    assertThat(first(onlyLoading, "GET", READ_TIMEOUT, "k")).isEqualTo(NOT_RETRYABLE);
+    assertThat(first(onlyLoading, "GET", LOADING, "k")).isNull();
+  }
+
+  @Test
+  void optInsForUnsafeWrites() {
+    assertThat(first(policy(Map.of("redis.resilience.retry.unsafe-writes", "true")), "INCR", READ_TIMEOUT, "k"))
+        .isNull();
+    RetryPolicy listed = policy(Map.of("redis.resilience.retry.idempotent-commands", "incr,EVALSHA"));
+    assertThat(first(listed, "INCR", READ_TIMEOUT, "k")).isNull();
+    assertThat(first(listed, "DECR", READ_TIMEOUT, "k")).isEqualTo(NOT_IDEMPOTENT);
+  }
+
+  @Test
+  void attemptsDeadlineAndBudget() {
+    assertThat(defaults.maxAttempts()).isEqualTo(4);
+    assertThat(defaults.refusal(cmd("GET"), new PolicyArgs("k"), READ_TIMEOUT, 3, 0, 0, null)).isNull();
+    assertThat(defaults.refusal(cmd("GET"), new PolicyArgs("k"), READ_TIMEOUT, 4, 0, 0, null))
+        .isEqualTo(ATTEMPTS_EXHAUSTED);
+    long tenSeconds = TimeUnit.SECONDS.toNanos(10);
+    assertThat(defaults.refusal(cmd("GET"), new PolicyArgs("k"), READ_TIMEOUT, 1, tenSeconds - 5, 10, null))
+        .isEqualTo(DEADLINE);
+    RetryBudget empty = new RetryBudget(10, 0.1);
+    for (int i = 0; i < 5; i++) {
+      empty.onRetryableFailure();
+    }
+    assertThat(defaults.refusal(cmd("GET"), new PolicyArgs("k"), READ_TIMEOUT, 1, 0, 0, empty))
+        .isEqualTo(BUDGET_EXHAUSTED);
+  }
+
+  static RetryPolicy policy(Map<String, String> props) {
+    return Policies.from(ConfigLoader.load(props, Map.of())).retries();
+  }
+}

@@ -1,0 +1,26 @@
+package dev.redisresilience.agent.instrumentation.jedis;
+
+/**
+ * What the exit advice of one attempt needs from its enter advice (returned by the enter
+ * advice, never kept in a ThreadLocal). Bootstrap side: public for the injected helper.
+ */
+public final class JedisAttempt {
+  public final JedisCall call;
+  /** This attempt started the call (legacy Jedis): it ends it too. */
+  public final boolean owner;
+  public final JedisConnState state;
+  /** The read timeout of this attempt, or -1 when it uses the connection's own. */
+  public long readTimeoutMillis = -1;
+  /** The connection's blocking timeout before this attempt changed it. */
+  public int previousInfinite;
+  /** The attempt raised the socket's timeout itself and must roll it back. */
+  public boolean rollback;
+  public final int number;
+
+  public JedisAttempt(JedisCall call, boolean owner, JedisConnState state, int number) {
+    this.call = call;
+    this.owner = owner;
+    this.state = state;
+    this.number = number;
+  }
+}
