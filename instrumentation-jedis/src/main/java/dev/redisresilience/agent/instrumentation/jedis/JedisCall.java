@@ -33,6 +33,8 @@ public final class JedisCall {
   public long lastBackoffNanos;
   /** The server of the latest attempt or connect, for its retry budget (null: none yet). */
   public dev.redisresilience.agent.policy.ServerState lastServer;
+  /** The latest failed attempt, to classify an executor's wrapper ("retry deadline exceeded"). */
+  public dev.redisresilience.agent.core.Failure lastFailure;
 
   public JedisCall(Operation op, CommandInfo command, ArgView args, int mode, boolean batch) {
     this.op = op;

@@ -235,8 +235,31 @@ public final class JedisHelper {
       retryUnified((redis.clients.jedis.UnifiedJedis) unified, co, call, f, out);
     }
     JedisContext.restore(null);
-    call.op.end(classify(out.thrown));
+    call.op.end(finalFailure(call, out.thrown));
     return out;
+  }
+
+  /**
+   * The operation's failure: executors wrap the last attempt's failure in their own exception
+   * ("No more cluster attempts left", "Cluster retry deadline exceeded"), sometimes without a
+   * cause; then the last attempt's classification is the truthful error.type.
+   */
+  static Failure finalFailure(JedisCall call, Throwable thrown) {
+    Failure f = classify(thrown);
+    if (f != null && f.kind() == Failure.Kind.OTHER && call.lastFailure != null) {
+      Failure last = call.lastFailure;
+      switch (last.kind()) {
+        case TIMEOUT:
+          return Failure.timeout(last.phase(), thrown);
+        case CONNECTION:
+          return Failure.connection(last.phase(), thrown);
+        case SERVER:
+          return Failure.server(last.statusCode(), thrown);
+        default:
+          return f;
+      }
+    }
+    return f;
   }
 
   private static void countUnattemptedFailure(JedisCall call, Failure f) {
@@ -506,6 +529,9 @@ public final class JedisHelper {
       return;
     }
     boolean blocking = call != null && call.command != null && call.command.isBlockingCommand();
+    if (call != null) {
+      call.lastFailure = f;
+    }
     Telemetry.jedis().resilience().attemptFailed(f, server, blocking);
     if (server == null) {
       return;
@@ -569,10 +595,11 @@ public final class JedisHelper {
   }
 
   /**
-   * Jedis' own loop (cluster, retrying executor) retries every JedisConnectionException. The
-   * agent lets it, unless the retry is unsafe (the command may have run: INCR after a read
-   * timeout, jedis#3187), over budget, past the agent's attempt limit or deadline: then the
-   * failure is rethrown as an exception Jedis does not retry, naming the reason.
+   * Jedis' own loop (cluster, retrying executor) retries every JedisConnectionException, within
+   * its own maxAttempts and deadline; the agent adds no retries there. It lets Jedis retry unless
+   * the retry is unsafe (the command may have run: INCR after a read timeout, jedis#3187) or over
+   * the server's retry budget: then the failure is rethrown as an exception Jedis does not
+   * retry, naming the reason.
    */
   static void gatekeep(JedisCall call, JedisConnState s, Failure f, Outcome out) {
     if (!(out.thrown instanceof JedisConnectionException)) {
@@ -581,9 +608,9 @@ public final class JedisHelper {
     RetryPolicy policy = Policies.get().retries();
     ServerState server = s.serverState();
     int attempts = call.op.attempts();
-    RetryPolicy.Refusal refusal =
-        policy.refusal(call.command, call.args, f, attempts, System.nanoTime() - call.startNanos, 0, server.budget());
-    if (refusal == null) {
+    // attempts and deadline are Jedis' to count: ask only about safety and budget
+    RetryPolicy.Refusal refusal = policy.refusal(call.command, call.args, f, 0, 0, 0, server.budget());
+    if (refusal == null || refusal == RetryPolicy.Refusal.NOT_RETRYABLE) {
       server.budgetAllowsAgain();
       call.op.retrying(attempts + 1, f, 0);
       Telemetry.jedis().resilience().retry(call.command.name(), f, "delegated");
