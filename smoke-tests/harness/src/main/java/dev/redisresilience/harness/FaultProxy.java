@@ -154,6 +154,14 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   /**
+   * Like {@link #resetBeforeForwarding}, but for every {@code every}-th matching command only
+   * (the ones in between are forwarded): transient resets a retry can get through.
+   */
+  public void resetBeforeForwardingEvery(String commandName, int every, int times) {
+    addRule(resetBeforeRules, new Rule(commandName, times, null, every));
+  }
+
+  /**
    * Forwards the next {@code times} matching commands, so the server executes them, and resets the
    * connection (RST) in place of delivering the reply: the client cannot tell whether it ran.
    */
@@ -287,14 +295,24 @@ public final class FaultProxy implements AutoCloseable {
     final String command; // upper case; null matches any command
     int remaining; // -1: until cleared
     final byte[] reply; // injectError only
+    final int every; // applies to every n-th matching command (1: each one)
+    int seen;
 
     Rule(String command, int times, byte[] reply) {
+      this(command, times, reply, 1);
+    }
+
+    Rule(String command, int times, byte[] reply, int every) {
       if (times < -1) {
         throw new IllegalArgumentException("times must be -1 (until cleared) or >= 0: " + times);
+      }
+      if (every < 1) {
+        throw new IllegalArgumentException("every must be >= 1: " + every);
       }
       this.command = command == null ? null : command.toUpperCase(Locale.ROOT);
       this.remaining = times;
       this.reply = reply;
+      this.every = every;
     }
   }
 
@@ -312,6 +330,9 @@ public final class FaultProxy implements AutoCloseable {
     for (Iterator<Rule> it = list.iterator(); it.hasNext(); ) {
       Rule r = it.next();
       if (r.command == null || r.command.equals(name)) {
+        if (r.every > 1 && ++r.seen % r.every != 0) {
+          return null; // not this one: forwarded as usual
+        }
         if (r.remaining > 0 && --r.remaining == 0) {
           it.remove();
         }

@@ -226,6 +226,23 @@ class FaultProxyTest {
   }
 
   @Test
+  void resetBeforeForwardingEveryNthLetsTheOthersThrough() throws IOException {
+    server.command("SET", "n", "0");
+    proxy.resetBeforeForwardingEvery("INCR", 2, 2); // the 2nd and 4th INCR, then no more
+    assertThat(connect().call("INCR", "n")).isEqualTo(":1\r\n");
+    Resp second = connect();
+    second.send("INCR", "n");
+    assertReset(second);
+    assertThat(connect().call("INCR", "n")).isEqualTo(":2\r\n");
+    Resp fourth = connect();
+    fourth.send("INCR", "n");
+    assertReset(fourth);
+    assertThat(connect().call("INCR", "n")).isEqualTo(":3\r\n");
+    assertThat(connect().call("INCR", "n")).isEqualTo(":4\r\n"); // used up
+    assertThat(server.getLong("n")).isEqualTo(4);
+  }
+
+  @Test
   void resetAfterForwardingRunsTheCommandButLosesTheReply() throws IOException {
     server.command("SET", "n", "5");
     Resp c = connect();

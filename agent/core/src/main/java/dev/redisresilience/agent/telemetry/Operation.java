@@ -108,6 +108,7 @@ public final class Operation {
     long nanos = System.nanoTime() - startNanos;
     Span s;
     Endpoint.OpAttributes a;
+    int tries;
     synchronized (this) {
       if (ended) {
         return;
@@ -115,6 +116,7 @@ public final class Operation {
       ended = true;
       a = attributes;
       s = span;
+      tries = attempts;
       if (s == null && telemetry.spans) {
         // never reached a server (no connection could be had): still one span, without server
         s = startSpan(operationName, unboundAttributes());
@@ -128,8 +130,8 @@ public final class Operation {
       if (batchSize >= 0) {
         s.setAttribute(BATCH_SIZE, (long) batchSize);
       }
-      if (attempts > 1) {
-        s.setAttribute(ATTEMPTS, (long) attempts);
+      if (tries > 1) {
+        s.setAttribute(ATTEMPTS, (long) tries);
       }
       if (failure != null) {
         s.setAttribute(ERROR, failure.errorType());

@@ -28,6 +28,8 @@ public final class JedisConnState {
   public Object clientConfig;
   /** System.nanoTime() when the connection was last used (or made). */
   public long lastUsedNanos = System.nanoTime();
+  /** System.nanoTime() when the current socket was connected (0: not yet). */
+  public long connectedNanos;
   /** The current attempt's flush failed: its request cannot have been executed. */
   public boolean flushFailed;
 

@@ -132,6 +132,7 @@ public final class JedisHelper {
       conn.setSoTimeout(ours);
     }
     s.lastUsedNanos = System.nanoTime();
+    s.connectedNanos = s.lastUsedNanos;
     JedisCall current = JedisContext.current();
     if (current != null && s.suppressed == 0) {
       current.op.bind(s.endpoint()); // connected lazily inside the operation: now with the peer
@@ -494,7 +495,7 @@ public final class JedisHelper {
     s.lastUsedNanos = System.nanoTime();
     Outcome out = new Outcome(returned, thrown);
     Failure f = classify(thrown, s);
-    record(call, s.serverState(), f);
+    record(call, s.serverState(), f, s);
     if (f != null && !call.retrying && !call.batch) {
       if (call.mode == JedisCall.GATEKEEPER) {
         gatekeep(call, s, f, out);
@@ -521,6 +522,10 @@ public final class JedisHelper {
   }
 
   static void record(JedisCall call, ServerState server, Failure f) {
+    record(call, server, f, null);
+  }
+
+  static void record(JedisCall call, ServerState server, Failure f, JedisConnState conn) {
     RetryPolicy policy = Policies.get().retries();
     if (f == null) {
       if (server != null) {
@@ -539,7 +544,9 @@ public final class JedisHelper {
     if (policy.isRetryable(f)) {
       server.budget().onRetryableFailure();
     }
-    if (f.kind() == Failure.Kind.CONNECTION && server.markDown(System.nanoTime())) {
+    if (f.kind() == Failure.Kind.CONNECTION
+        && (conn == null || !server.predatesRecovery(conn.connectedNanos))
+        && server.markDown(System.nanoTime())) {
       Telemetry.jedis().resilience().serverDown(server, f);
     }
   }
@@ -661,7 +668,7 @@ public final class JedisHelper {
     JedisConnState s = state(connection);
     if (thrown != null) {
       Failure f = classify(thrown, s);
-      record(null, s.serverState(), f);
+      record(null, s.serverState(), f, s);
       op.end(f);
     } else {
       op.bind(s.endpoint()); // sendCommand may have connected: bind the peer too
@@ -679,7 +686,7 @@ public final class JedisHelper {
     if (op != null) {
       s.lastUsedNanos = System.nanoTime();
       Failure f = classify(thrown, s);
-      record(null, s.serverState(), f);
+      record(null, s.serverState(), f, s);
       op.end(f);
     }
   }

@@ -1,5 +1,6 @@
 package dev.redisresilience.harness.demo;
 
+import dev.redisresilience.harness.FaultProxy;
 import dev.redisresilience.harness.ForkedJvm;
 import dev.redisresilience.harness.MetricPoint;
 import dev.redisresilience.harness.OtlpReceiver;
@@ -53,16 +54,20 @@ public final class DemoMain {
 
   private void run(Path agent, Path apps, int seconds) throws Exception {
     try (RedisServer redis = RedisServer.start();
+        FaultProxy proxy = FaultProxy.start(redis.port());
         OtlpReceiver receiver = OtlpReceiver.startHttpOnly()) {
       receiver.onSpan(this::onSpan);
       Path appDir = apps.resolve("demo-app");
       String cp = appDir.resolve("target/classes") + java.io.File.pathSeparator
           + Files.readString(appDir.resolve("target/classpath.txt")).trim();
-      System.out.println("redis-server on 127.0.0.1:" + redis.port() + ", OTLP receiver on "
-          + receiver.httpEndpoint() + ", agent " + agent.getFileName());
-      System.out.println("demo app: 2 Jedis threads + 1 Lettuce thread, ~300 calls/s each, for "
-          + seconds + "s; redis-server is killed (SIGKILL) at " + killAt(seconds)
-          + "s and restarted at " + restartAt(seconds) + "s\n");
+      Timeline tl = new Timeline(seconds);
+      System.out.println("redis-server on 127.0.0.1:" + redis.port() + " behind a fault proxy on 127.0.0.1:"
+          + proxy.port() + ", OTLP receiver on " + receiver.httpEndpoint() + ", agent " + agent.getFileName());
+      System.out.println("demo app: 2 Jedis threads + 1 Lettuce thread, ~300 calls/s each, for " + seconds + "s.");
+      System.out.println("faults: " + tl.loadingFrom + "s-" + tl.loadingTo + "s 20 GETs a second are answered"
+          + " -LOADING; " + tl.slowFrom + "s-" + tl.slowTo + "s replies take 1.5s (the app's"
+          + " timeout is 1s); at " + tl.kill + "s redis-server is killed (SIGKILL), at " + tl.restart
+          + "s it is back.\n");
       ForkedJvm app =
           ForkedJvm.builder()
               .name("demo-app")
@@ -75,7 +80,7 @@ public final class DemoMain {
               .env("OTEL_SERVICE_NAME", "demo-app")
               .classpath(cp)
               .mainClass("dev.redisresilience.apps.demo.DemoApp")
-              .args("127.0.0.1", String.valueOf(redis.port()), String.valueOf(seconds), "300")
+              .args("127.0.0.1", String.valueOf(proxy.port()), String.valueOf(seconds), "300")
               .build()
               .start();
 
@@ -96,11 +101,7 @@ public final class DemoMain {
       Map<String, Double> lastCounters = new TreeMap<>();
       for (int t = 1; t <= seconds + 2 && app.isAlive(); t++) {
         Thread.sleep(1000);
-        if (t == killAt(seconds)) {
-          redis.kill9();
-        } else if (t == restartAt(seconds)) {
-          redis.startProcess();
-        }
+        String marker = tl.apply(t, redis, proxy);
         List<double[]> w;
         Map<String, Integer> e;
         synchronized (this) {
@@ -122,8 +123,6 @@ public final class DemoMain {
           lastCounters.put(COUNTERS[i][1], now);
           counters[i] = present ? String.valueOf((long) (now - prev)) : "-";
         }
-        String marker = t == killAt(seconds) ? "  <- redis-server killed"
-            : t == restartAt(seconds) ? "  <- redis-server restarted" : "";
         System.out.printf("%4ds %7d %9s %9s %9s %9s %11s %6s  %s%s%n",
             t, d.size(), pct(d, 0.50), pct(d, 0.99), counters[0], counters[1], counters[2], counters[3],
             e.isEmpty() ? "-" : e.toString(), marker);
@@ -149,12 +148,53 @@ public final class DemoMain {
     }
   }
 
-  static int killAt(int seconds) {
-    return Math.max(2, seconds * 4 / 10);
-  }
+  /** When each fault starts and ends, scaled to the demo's length (30 s by default). */
+  static final class Timeline {
+    final int loadingFrom;
+    final int loadingTo;
+    final int slowFrom;
+    final int slowTo;
+    final int kill;
+    final int restart;
 
-  static int restartAt(int seconds) {
-    return killAt(seconds) + Math.max(1, seconds / 10);
+    Timeline(int seconds) {
+      loadingFrom = Math.max(2, seconds * 5 / 30);
+      loadingTo = loadingFrom + Math.max(1, seconds * 3 / 30);
+      slowFrom = loadingTo + Math.max(1, seconds * 2 / 30);
+      slowTo = slowFrom + Math.max(1, seconds * 2 / 30);
+      kill = slowTo + Math.max(1, seconds * 3 / 30);
+      restart = kill + Math.max(1, seconds * 3 / 30);
+    }
+
+    /** Applies the faults due at second {@code t}; returns a marker for the summary line. */
+    String apply(int t, RedisServer redis, FaultProxy proxy) {
+      if (t >= loadingFrom && t < loadingTo) {
+        // 20 GETs a second get -LOADING (a replica loading its dataset): retried, not failed
+        proxy.injectError("GET", "LOADING Redis is loading the dataset in memory", 20);
+        return t == loadingFrom ? "  <- some GETs answered -LOADING" : "";
+      }
+      if (t == loadingTo) {
+        proxy.clearFaults();
+        return "";
+      }
+      if (t == slowFrom) {
+        proxy.delayReplies(Duration.ofMillis(1500));
+        return "  <- replies take 1.5s from now";
+      }
+      if (t == slowTo) {
+        proxy.clearFaults();
+        return "  <- replies fast again";
+      }
+      if (t == kill) {
+        redis.kill9();
+        return "  <- redis-server killed (SIGKILL)";
+      }
+      if (t == restart) {
+        redis.startProcess();
+        return "  <- redis-server restarted";
+      }
+      return "";
+    }
   }
 
   static String pct(List<Double> sorted, double p) {

@@ -30,7 +30,15 @@ public final class FaultApp {
     String client = args[1];
     HostAndPort hp = HostAndPort.from(args[2]);
     int timeout = Integer.parseInt(System.getProperty("app.timeout.ms", "2000"));
+    long readyPause = Long.getLong("app.ready.pause.ms", 0);
     try (Client c = Client.open(client, hp, timeout)) {
+      if (readyPause > 0) {
+        // connected and warmed up; the test may now change the network under us
+        c.cmd().exists("fault:warm-up");
+        System.out.println("READY");
+        System.out.flush();
+        Thread.sleep(readyPause);
+      }
       switch (scenario) {
         case "incr":
           calls(c, Integer.parseInt(args[3]), i -> c.cmd().incr(args[4] + ":" + i));
@@ -94,12 +102,16 @@ public final class FaultApp {
       ts[t].start();
     }
     int peakThreads = 0;
+    String peakNames = "";
     long lastOk = 0;
     long lastFail = 0;
     for (int s = 1; s <= seconds; s++) {
       Thread.sleep(1000);
       int live = ManagementFactory.getThreadMXBean().getThreadCount();
-      peakThreads = Math.max(peakThreads, live);
+      if (live > peakThreads) {
+        peakThreads = live;
+        peakNames = threadNames();
+      }
       long o = ok.get();
       long f = fail.get();
       System.out.println("TICK " + s + " ok=" + (o - lastOk) + " fail=" + (f - lastFail) + " threads=" + live);
@@ -111,6 +123,15 @@ public final class FaultApp {
     }
     System.out.println("LOAD ok=" + ok.get() + " fail=" + fail.get() + " maxCallMs=" + maxCallMs.get()
         + " peakThreads=" + peakThreads);
+    System.out.println("THREADS at peak: " + peakNames);
+  }
+
+  static String threadNames() {
+    java.util.TreeMap<String, Integer> names = new java.util.TreeMap<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      names.merge(t.getName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
+    }
+    return names.toString();
   }
 
   static long ms(long t0) {

@@ -1,0 +1,333 @@
+package dev.redisresilience.smoke;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.redisresilience.harness.FaultProxy;
+import dev.redisresilience.harness.ForkedJvm;
+import dev.redisresilience.harness.OtlpReceiver;
+import dev.redisresilience.harness.ReceivedLog;
+import dev.redisresilience.harness.ReceivedSpan;
+import dev.redisresilience.harness.RedisServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The fault suite: the packaged agent on an unmodified Jedis app (fault-app), talking to a real
+ * redis-server through a RESP-aware fault proxy. Every call the app makes is checked against
+ * what the server holds, and against the telemetry that arrived over OTLP.
+ */
+class JedisFaultSuiteIT {
+  static final int COMMAND_TIMEOUT_MS = 250;
+  static final int MAX_ATTEMPTS = 4;
+  /** attempts x (timeout + a reconnect's handshake) + backoff + slack: a failed call's bound. */
+  static final long CALL_BOUND_MS = MAX_ATTEMPTS * 2L * COMMAND_TIMEOUT_MS + 1000 + 1000;
+
+  RedisServer redis;
+  FaultProxy proxy;
+  OtlpReceiver receiver;
+
+  @BeforeEach
+  void start() {
+    redis = RedisServer.start();
+    proxy = FaultProxy.start(redis.port());
+    receiver = OtlpReceiver.startHttpOnly();
+  }
+
+  @AfterEach
+  void stop() {
+    receiver.close();
+    proxy.close();
+    redis.close();
+  }
+
+  ForkedJvm.Builder app(String... args) {
+    return SmokeSupport.withAgent(
+            SmokeSupport.plainApp("fault-app", "dev.redisresilience.apps.fault.FaultApp"), receiver, "http/protobuf")
+        .sysProp("redis.resilience.timeout.command", COMMAND_TIMEOUT_MS + "ms")
+        .sysProp("redis.resilience.retry.backoff.base", "5ms")
+        .sysProp("app.timeout.ms", "2000")
+        .args(args);
+  }
+
+  /** One line per call: CALL n OK|FAIL ms rest. */
+  static final class Call {
+    final int n;
+    final boolean ok;
+    final long ms;
+    final String rest;
+
+    Call(String line) {
+      String[] p = line.split(" ", 5);
+      n = Integer.parseInt(p[1]);
+      ok = p[2].equals("OK");
+      ms = Long.parseLong(p[3]);
+      rest = p.length > 4 ? p[4] : "";
+    }
+
+    @Override
+    public String toString() {
+      return n + (ok ? " ok " : " FAIL ") + ms + "ms " + rest;
+    }
+  }
+
+  static List<Call> calls(ForkedJvm.Result r) {
+    List<Call> out = new ArrayList<>();
+    for (String line : r.stdout.split("\n")) {
+      if (line.startsWith("CALL ")) {
+        out.add(new Call(line));
+      }
+    }
+    return out;
+  }
+
+  String hostPort() {
+    return "127.0.0.1:" + proxy.port();
+  }
+
+  double metric(String name, Predicate<Map<String, Object>> attrs) {
+    return receiver.total(name, attrs);
+  }
+
+  static Predicate<Map<String, Object>> attr(String k, Object v) {
+    return a -> v.equals(a.get(k));
+  }
+
+  List<ReceivedSpan> spans(String operation) {
+    return receiver.spans(s -> operation.equals(s.attributes.get("db.operation.name")));
+  }
+
+  static long refusals(ReceivedSpan s, String reason) {
+    return s.events.stream()
+        .filter(e -> e.name.equals("redis.client.retry.refused") && reason.equals(e.attributes.get("redis.client.retry.refusal")))
+        .count();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"legacy", "pool", "unified"})
+  void incrWhoseReplyIsLostIsNeverRunTwice(String client) throws Exception {
+    proxy.resetAfterForwarding("INCR", 5); // executed by Redis, then the connection dies
+    ForkedJvm.Result r = app("incr", client, hostPort(), "20", "lost").run(Duration.ofSeconds(90)).assertSuccess();
+    List<Call> calls = calls(r);
+    assertThat(calls).hasSize(20);
+    for (Call c : calls) {
+      String value = redis.command("GET", "lost:" + c.n);
+      assertThat(value).as("INCR %s ran exactly once", c).isEqualTo("1");
+      if (c.n <= 5) {
+        // its outcome was unknown to the app: a classified failure, not a silent re-run
+        assertThat(c.ok).as(c.toString()).isFalse();
+        assertThat(c.rest).startsWith("redis.clients.jedis.exceptions.JedisConnectionException");
+        assertThat(c.ms).isLessThan(CALL_BOUND_MS);
+      } else {
+        assertThat(c.ok).as(c.toString()).isTrue();
+        assertThat(c.rest).isEqualTo("1");
+      }
+    }
+    List<ReceivedSpan> incrs = spans("INCR");
+    assertThat(incrs).hasSize(20);
+    List<ReceivedSpan> failed = incrs.stream().filter(s -> "ERROR".equals(s.statusCode)).collect(Collectors.toList());
+    assertThat(failed).hasSize(5).allSatisfy(s -> {
+      assertThat(s.attributes.get("error.type")).isEqualTo("connection");
+      assertThat(refusals(s, "not_idempotent")).isEqualTo(1);
+      assertThat(s.attributes).doesNotContainKey("redis.client.operation.attempts");
+    });
+    assertThat(metric("redis.client.retries", attr("redis.client.retry.outcome", "not_idempotent")
+        .and(attr("error.type", "connection")).and(attr("db.operation.name", "INCR")))).isEqualTo(5);
+    assertThat(metric("redis.client.retries", attr("redis.client.retry.outcome", "success"))).isZero();
+  }
+
+  @Test
+  void incrResetBeforeItRanFailsClassifiedAndIsNotRunLater() throws Exception {
+    proxy.resetBeforeForwarding("INCR", 5); // never reaches Redis, but the client cannot know
+    ForkedJvm.Result r = app("incr", "pool", hostPort(), "20", "unsent").run(Duration.ofSeconds(90)).assertSuccess();
+    List<Call> calls = calls(r);
+    assertThat(calls).hasSize(20);
+    for (Call c : calls) {
+      String value = redis.command("GET", "unsent:" + c.n);
+      if (c.n <= 5) {
+        assertThat(c.ok).as(c.toString()).isFalse();
+        assertThat(value).as("not executed, and not re-run behind the app's back").isEqualTo("(nil)");
+      } else {
+        assertThat(c.ok).as(c.toString()).isTrue();
+        assertThat(value).isEqualTo("1");
+      }
+    }
+  }
+
+  @Test
+  void getsThroughTransientResetsAllSucceedWithTheirRetriesRecorded() throws Exception {
+    for (int i = 1; i <= 10; i++) {
+      redis.command("SET", "g:" + i, "v" + i);
+    }
+    proxy.resetBeforeForwardingEvery("GET", 2, 5); // every other GET is reset, five times
+    ForkedJvm.Result r = app("get", "pool", hostPort(), "10", "g").run(Duration.ofSeconds(90)).assertSuccess();
+    assertThat(calls(r)).hasSize(10).allSatisfy(c -> {
+      assertThat(c.ok).as(c.toString()).isTrue();
+      assertThat(c.rest).isEqualTo("v" + c.n);
+    });
+    List<ReceivedSpan> gets = spans("GET");
+    assertThat(gets).hasSize(10).allSatisfy(s -> assertThat(s.statusCode).isEqualTo("UNSET"));
+    List<ReceivedSpan> retried =
+        gets.stream().filter(s -> s.attributes.containsKey("redis.client.operation.attempts")).collect(Collectors.toList());
+    assertThat(retried).hasSize(5).allSatisfy(s -> {
+      assertThat(s.attributes.get("redis.client.operation.attempts")).isEqualTo(2L);
+      assertThat(s.events).singleElement().satisfies(e -> {
+        assertThat(e.name).isEqualTo("redis.client.retry");
+        assertThat(e.attributes.get("error.type")).isEqualTo("connection");
+        assertThat(e.attributes.get("redis.client.retry.attempt")).isEqualTo(2L);
+      });
+    });
+    assertThat(metric("redis.client.retries", attr("redis.client.retry.outcome", "success")
+        .and(attr("error.type", "connection")).and(attr("db.operation.name", "GET")))).isEqualTo(5);
+    assertThat(metric("db.client.operation.duration", attr("db.operation.name", "GET").and(a -> a.containsKey("error.type"))))
+        .isZero(); // recovered errors do not mark the duration metric as failed
+    assertThat(metric("redis.client.errors", attr("error.type", "connection"))).isEqualTo(5);
+  }
+
+  @Test
+  void incrWhoseReplyTimesOutFailsWithinItsBoundAndRunsOnce() throws Exception {
+    ForkedJvm jvm = app("incr", "legacy", hostPort(), "3", "slow").sysProp("app.ready.pause.ms", "1500").build().start();
+    OtlpReceiver.await(Duration.ofSeconds(30), "app ready", () -> jvm.stdout().contains("READY"));
+    proxy.delayReplies(Duration.ofMillis(COMMAND_TIMEOUT_MS * 3));
+    ForkedJvm.Result r = jvm.await(Duration.ofSeconds(60)).assertSuccess();
+    proxy.clearFaults();
+    Thread.sleep(1000); // delayed replies drain
+    List<Call> calls = calls(r);
+    assertThat(calls).hasSize(3).allSatisfy(c -> {
+      assertThat(c.ok).as(c.toString()).isFalse();
+      assertThat(c.rest).startsWith("redis.clients.jedis.exceptions.JedisConnectionException");
+      assertThat(c.ms).isLessThan(CALL_BOUND_MS);
+    });
+    for (int i = 1; i <= 3; i++) {
+      assertThat(redis.command("GET", "slow:" + i)).as("INCR %d ran once, never twice", i).isEqualTo("1");
+    }
+    assertThat(spans("INCR")).hasSize(3).allSatisfy(s -> {
+      assertThat(s.attributes.get("error.type")).isEqualTo("timeout");
+      assertThat(refusals(s, "not_idempotent")).isEqualTo(1);
+    });
+    assertThat(metric("redis.client.timeouts", attr("redis.client.timeout.kind", "command"))).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void blockingCommandIsNotCutByASmallerCommandTimeout() throws Exception {
+    ForkedJvm.Result r =
+        app("blpop", "legacy", "127.0.0.1:" + redis.port(), "5")
+            .sysProp("redis.resilience.timeout.command", "1s")
+            .run(Duration.ofSeconds(60))
+            .assertSuccess();
+    assertThat(calls(r)).singleElement().satisfies(c -> {
+      assertThat(c.ok).as(c.toString()).isTrue();
+      assertThat(c.rest).isEqualTo("null");
+      assertThat(c.ms).isBetween(5000L, 5900L);
+    });
+    assertThat(spans("BLPOP")).singleElement().satisfies(s -> assertThat(s.statusCode).isEqualTo("UNSET"));
+  }
+
+  @Test
+  void injectedLoadingIsRetriedAndWrongtypeIsNot() throws Exception {
+    for (int i = 1; i <= 5; i++) {
+      redis.command("SET", "l:" + i, "v" + i);
+    }
+    // three LOADING replies in a row: the first GET is retried three times and then succeeds
+    proxy.injectError("GET", "LOADING Redis is loading the dataset in memory", 3);
+    ForkedJvm.Result loading = app("get", "pool", hostPort(), "5", "l").run(Duration.ofSeconds(60)).assertSuccess();
+    assertThat(calls(loading)).hasSize(5).allSatisfy(c -> assertThat(c.ok).as(c.toString()).isTrue());
+    assertThat(calls(loading).get(0).rest).isEqualTo("v1");
+    assertThat(metric("redis.client.retries", attr("error.type", "LOADING").and(attr("redis.client.retry.outcome", "failure"))))
+        .isEqualTo(2);
+    assertThat(metric("redis.client.retries", attr("error.type", "LOADING").and(attr("redis.client.retry.outcome", "success"))))
+        .isEqualTo(1);
+    assertThat(receiver.spans(s -> "GET l:1".equals(s.attributes.get("db.query.text"))))
+        .singleElement()
+        .satisfies(s -> {
+          assertThat(s.statusCode).isEqualTo("UNSET");
+          assertThat(s.attributes.get("redis.client.operation.attempts")).isEqualTo(4L);
+        });
+
+    receiver.clear();
+    proxy.injectError("GET", "WRONGTYPE Operation against a key holding the wrong kind of value", 2);
+    ForkedJvm.Result wrongtype = app("get", "pool", hostPort(), "3", "l").run(Duration.ofSeconds(60)).assertSuccess();
+    List<Call> calls = calls(wrongtype);
+    assertThat(calls.get(0).rest).startsWith("redis.clients.jedis.exceptions.JedisDataException WRONGTYPE");
+    assertThat(calls.get(1).rest).startsWith("redis.clients.jedis.exceptions.JedisDataException WRONGTYPE");
+    assertThat(calls.get(2).ok).isTrue();
+    List<ReceivedSpan> failed = receiver.spans(s -> "ERROR".equals(s.statusCode));
+    assertThat(failed).hasSize(2).allSatisfy(s -> {
+      assertThat(s.attributes.get("error.type")).isEqualTo("WRONGTYPE");
+      assertThat(s.attributes.get("db.response.status_code")).isEqualTo("WRONGTYPE");
+      assertThat(s.events).isEmpty(); // not retried, and no refusal to report either
+    });
+    assertThat(metric("redis.client.retries", attr("error.type", "WRONGTYPE"))).isZero();
+  }
+
+  @Test
+  void killDashNineAndRestartRecoversByItselfWithReconnectsAndDowntimeRecorded() throws Exception {
+    ForkedJvm jvm = app("load", "pool", "127.0.0.1:" + redis.port(), "12", "4").build().start();
+    OtlpReceiver.await(Duration.ofSeconds(30), "load running", () -> jvm.stdout().contains("TICK 2 "));
+    redis.kill9();
+    Thread.sleep(3000);
+    redis.startProcess(); // same port, empty dataset
+    ForkedJvm.Result r = jvm.await(Duration.ofSeconds(60)).assertSuccess();
+    List<String> ticks = r.linesStartingWith("TICK ");
+    String last = ticks.get(ticks.size() - 1);
+    assertThat(last).as(String.join("\n", ticks)).contains(" fail=0 ").doesNotContain(" ok=0 ");
+    Thread.sleep(500);
+    assertThat(metric("redis.client.reconnects", attr("redis.client.reconnect.outcome", "success"))).isGreaterThanOrEqualTo(1);
+    double downtimes = receiver.total("redis.client.connection.downtime", a -> true);
+    assertThat(downtimes).isGreaterThanOrEqualTo(1);
+    double seconds =
+        receiver.latestPoints("redis.client.connection.downtime").stream().mapToDouble(p -> p.sum).sum() / downtimes;
+    assertThat(seconds)
+        .as("mean downtime; " + receiver.latestPoints("redis.client.connection.downtime") + receiver.logs())
+        .isBetween(2.5, 8.0);
+    List<ReceivedLog> logs = receiver.logs();
+    assertThat(logs).extracting(l -> l.eventName).contains("redis.client.connection.down", "redis.client.connection.restored");
+  }
+
+  @Test
+  void fullOutageStopsRetriesAtTheBudgetAndThreadsDoNotPileUp() throws Exception {
+    // RedisClient: connections are made inside each call, so the agent sees (and budgets) the
+    // failed connects; with a JedisPool the application borrows before calling Redis
+    ForkedJvm jvm = app("load", "unified", hostPort(), "40", "8").build().start();
+    OtlpReceiver.await(Duration.ofSeconds(30), "load running", () -> jvm.stdout().contains("TICK 3 "));
+    double retriesBefore = metric("redis.client.retries", attr("redis.client.retry.outcome", "success")
+        .or(attr("redis.client.retry.outcome", "failure")));
+    proxy.refuseConnections(true);
+    proxy.resetAllConnections();
+    Thread.sleep(30_000);
+    double retriesDuring = metric("redis.client.retries", attr("redis.client.retry.outcome", "success")
+        .or(attr("redis.client.retry.outcome", "failure"))) - retriesBefore;
+    proxy.refuseConnections(false);
+    ForkedJvm.Result r = jvm.await(Duration.ofSeconds(60)).assertSuccess();
+
+    List<String> ticks = r.linesStartingWith("TICK ");
+    int baseline = threadsOf(ticks.get(1));
+    int peak = ticks.stream().mapToInt(JedisFaultSuiteIT::threadsOf).max().getAsInt();
+    assertThat(peak).as(String.join("\n", ticks) + "\n" + r.linesStartingWith("THREADS")).isLessThanOrEqualTo(baseline + 4);
+    String load = r.linesStartingWith("LOAD ").get(0);
+    long maxCallMs = Long.parseLong(load.replaceAll(".*maxCallMs=(\\d+).*", "$1"));
+    assertThat(maxCallMs).as(load).isLessThan(CALL_BOUND_MS);
+    // 8 threads failing for 30 s made thousands of calls; the budget let only a handful retry
+    assertThat(retriesDuring).as("retries during the outage").isLessThanOrEqualTo(20);
+    assertThat(metric("redis.client.retry.budget.exhausted", a -> true)).isGreaterThan(100);
+    assertThat(receiver.logs()).extracting(l -> l.eventName).contains("redis.client.retry.budget.exhausted");
+    String last = ticks.get(ticks.size() - 1);
+    assertThat(last).as(String.join("\n", ticks)).contains(" fail=0 ").doesNotContain(" ok=0 ");
+    System.out.printf(
+        "full outage: peak threads %d (baseline %d), slowest call %d ms, retries during 30s outage %.0f, budget"
+            + " refusals %.0f%n",
+        peak, baseline, maxCallMs, retriesDuring, metric("redis.client.retry.budget.exhausted", a -> true));
+  }
+
+  static int threadsOf(String tick) {
+    return Integer.parseInt(tick.replaceAll(".*threads=(\\d+).*", "$1"));
+  }
+}
