@@ -56,12 +56,23 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
   }
 
   public static class ConnectAdvice {
-    @Advice.OnMethodExit(suppress = Throwable.class)
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static boolean enter(@Advice.This Object conn) {
+      return ((redis.clients.jedis.Connection) conn).isConnected(); // connect() is a no-op then
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(
         @Advice.This Object conn,
+        @Advice.Enter boolean wasConnected,
         @Advice.FieldValue("socketFactory") Object factory,
-        @Advice.FieldValue("socket") Socket socket) {
-      JedisHelper.connected(conn, factory, socket);
+        @Advice.FieldValue("socket") Socket socket,
+        @Advice.Thrown Throwable thrown) {
+      if (thrown != null) {
+        JedisHelper.connectThrew(conn, factory, thrown);
+      } else if (!wasConnected) {
+        JedisHelper.connected(conn, factory, socket);
+      }
     }
   }
 
@@ -75,8 +86,8 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.Enter JedisConnState state) {
-      JedisHelper.endInternal(state);
+    public static void exit(@Advice.Enter JedisConnState state, @Advice.Thrown Throwable thrown) {
+      JedisHelper.handshakeDone(state, thrown);
     }
   }
 

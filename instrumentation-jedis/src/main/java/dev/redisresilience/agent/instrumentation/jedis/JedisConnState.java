@@ -28,6 +28,10 @@ public final class JedisConnState {
   public Object clientConfig;
   /** System.nanoTime() when the connection was last used (or made). */
   public long lastUsedNanos = System.nanoTime();
+  /** Inside the handshake: a new connection is usable only after it. */
+  public boolean handshaking;
+  /** The connect itself failed during this handshake (counted once, there). */
+  public boolean connectFailureCounted;
   /** System.nanoTime() when the current socket was connected (0: not yet). */
   public long connectedNanos;
   /** The current attempt's flush failed: its request cannot have been executed. */

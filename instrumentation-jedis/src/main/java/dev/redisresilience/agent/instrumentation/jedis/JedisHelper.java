@@ -74,43 +74,55 @@ public final class JedisHelper {
   }
 
   /**
-   * DefaultJedisSocketFactory.createSocket exit: a new socket (or a failed try) to a server. While
-   * the server is down, this is a reconnect; the first success ends the outage.
+   * A connection attempt to a server failed (the connect, or the handshake after it). While the
+   * server is down this is a failed reconnect; otherwise it starts an outage.
    */
-  public static void socketCreated(Object factory, Throwable thrown) {
-    if (!(factory instanceof DefaultJedisSocketFactory)) {
+  static void connectFailed(JedisConnState s, Throwable thrown) {
+    if (!s.hasServer()) {
       return;
     }
-    HostAndPort hp = ((DefaultJedisSocketFactory) factory).getHostAndPort();
-    if (hp == null) {
-      return;
-    }
-    ServerState server = Policies.get().server("jedis", hp.getHost(), hp.getPort());
+    ServerState server = s.serverState();
     ResilienceTelemetry rt = Telemetry.jedis().resilience();
-    long now = System.nanoTime();
+    Failure f = classify(thrown);
     JedisCall current = JedisContext.current();
     if (current != null) {
       current.lastServer = server; // a pool creating a connection inside the call
     }
-    if (thrown == null) {
-      if (server.isDown()) {
-        rt.reconnect(server, true);
-        long downtime = server.markUp(now);
-        if (downtime >= 0) {
-          rt.serverRestored(server, downtime);
-        }
-      }
-      return;
-    }
-    Failure f = classify(thrown);
     if (server.isDown()) {
       rt.reconnect(server, false);
-    } else if (server.markDown(now)) {
+    } else if (server.markDown(System.nanoTime())) {
       rt.serverDown(server, f);
     }
     if (f.kind() == Failure.Kind.TIMEOUT && current == null) {
       rt.connectTimedOut(server); // calls count their own timeouts
     }
+  }
+
+  /** A new connection is usable (connected, handshake done): ends an outage if there is one. */
+  static void established(JedisConnState s) {
+    if (!s.hasServer()) {
+      return;
+    }
+    ServerState server = s.serverState();
+    JedisCall current = JedisContext.current();
+    if (current != null) {
+      current.lastServer = server;
+    }
+    if (server.isDown()) {
+      ResilienceTelemetry rt = Telemetry.jedis().resilience();
+      rt.reconnect(server, true);
+      long downtime = server.markUp(System.nanoTime());
+      if (downtime >= 0) {
+        rt.serverRestored(server, downtime);
+      }
+    }
+  }
+
+  /** connect() failed: counted here, not again by the handshake around it. */
+  public static void connectThrew(Object connection, Object socketFactory, Throwable thrown) {
+    JedisConnState s = state(connection, socketFactory);
+    s.connectFailureCounted = true;
+    connectFailed(s, thrown);
   }
 
   /** connect() exit: the peer the socket really reached, and the command timeout per policy. */
@@ -133,6 +145,9 @@ public final class JedisHelper {
     }
     s.lastUsedNanos = System.nanoTime();
     s.connectedNanos = s.lastUsedNanos;
+    if (!s.handshaking) {
+      established(s); // no handshake to wait for (a connection made without a client config)
+    }
     JedisCall current = JedisContext.current();
     if (current != null && s.suppressed == 0) {
       current.op.bind(s.endpoint()); // connected lazily inside the operation: now with the peer
@@ -144,7 +159,23 @@ public final class JedisHelper {
     JedisConnState s = state(conn, factory);
     s.clientConfig = config;
     s.database(config.getDatabase());
+    s.handshaking = true;
+    s.connectFailureCounted = false;
     return beginInternal(conn);
+  }
+
+  /** Handshake exit: the connection is usable now, or the attempt to make it failed. */
+  public static void handshakeDone(JedisConnState s, Throwable thrown) {
+    if (s == null) {
+      return;
+    }
+    endInternal(s);
+    s.handshaking = false;
+    if (thrown == null) {
+      established(s);
+    } else if (!s.connectFailureCounted) {
+      connectFailed(s, thrown);
+    }
   }
 
   /** Start of client-internal traffic on a connection; returns what {@link #endInternal} needs. */
@@ -423,7 +454,8 @@ public final class JedisHelper {
    * SETNAME), which Jedis' own connect() does not.
    */
   static void reconnect(Connection conn, JedisConnState s) {
-    // a connect to a server that is down is counted where sockets are made (socketCreated)
+    // a connect to a server that is down is counted where connections are made (connectFailed,
+    // established)
     ServerState server = s.serverState();
     boolean countHere = !server.isDown();
     boolean ok = false;

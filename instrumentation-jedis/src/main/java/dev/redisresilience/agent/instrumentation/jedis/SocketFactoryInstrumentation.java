@@ -10,8 +10,7 @@ import net.bytebuddy.matcher.ElementMatcher;
 
 /**
  * {@code DefaultJedisSocketFactory.createSocket}: every new Jedis socket (pooled, cluster node,
- * legacy, reconnect) is made here. Applies the connect timeout per policy and observes connects
- * to a server that is down (reconnects, downtime).
+ * legacy, reconnect) is made here: applies the connect timeout per policy.
  */
 final class SocketFactoryInstrumentation implements TypeInstrumentation {
   @Override
@@ -36,9 +35,5 @@ final class SocketFactoryInstrumentation implements TypeInstrumentation {
       connectTimeout = JedisHelper.connectTimeout(connectTimeout);
     }
 
-    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.This Object factory, @Advice.Thrown Throwable thrown) {
-      JedisHelper.socketCreated(factory, thrown);
-    }
   }
 }
