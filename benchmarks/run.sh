@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The overhead benchmark: no agent vs redis-resilience-agent vs the OpenTelemetry Java agent, on
+# Jedis and Lettuce workloads, start-up, allocation, peak RSS and jar size.
+#
+#   benchmarks/run.sh            full run (~14 min on a 2-core VM), writes benchmarks/results/latest.md
+#   benchmarks/run.sh --quick    smoke run (~1.5 min), writes benchmarks/target/quick.md (not comparable)
+#
+# Other options are passed to the driver: --rounds N, --warmup-seconds S, --measure-seconds S,
+# --pipeline-commands N, --warmup-pipelines N, --startup-runs N. --no-build skips the Maven build
+# (when `mvn package` has just run, e.g. in CI after `mvn verify`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+
+QUICK=0
+BUILD=1
+ARGS=()
+for a in "$@"; do
+  case "$a" in
+    --quick) QUICK=1; ARGS+=("$a") ;;
+    --no-build) BUILD=0 ;;
+    *) ARGS+=("$a") ;;
+  esac
+done
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+missing=()
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "$BUILD" -eq 1 ]; then
+  echo "building the agent and the benchmark (mvn package, tests skipped)..."
+  mvn -B -q -DskipTests -pl benchmarks -am package
+fi
+
+B="$ROOT/benchmarks"
+if [ "$QUICK" -eq 1 ]; then OUT="$B/target/quick.md"; else OUT="$B/results/latest.md"; fi
+# A private snapshot of what the run uses (both agents, classes, class paths): a rebuild or
+# `mvn clean` of the working tree while the benchmark runs must not change or remove them.
+SNAP="$(mktemp -d "${TMPDIR:-/tmp}/redis-benchmark.XXXXXX")"
+trap 'rm -rf "$SNAP"' EXIT
+cp "$ROOT/agent/dist/target/redis-resilience-agent.jar" "$SNAP/redis-resilience-agent.jar"
+cp "$B/target/otel/opentelemetry-javaagent.jar" "$SNAP/opentelemetry-javaagent.jar"
+cp -r "$B/target/classes" "$SNAP/classes"
+cp "$B/target/classpath.txt" "$SNAP/"
+mkdir -p "$SNAP/lib"
+DRIVER_CP="$SNAP/classes"
+IFS=: read -ra entries < "$B/target/driver-classpath.txt" || true # no trailing newline
+for e in "${entries[@]}"; do
+  case "$e" in
+    "$ROOT"/*) cp -r "$e" "$SNAP/lib/"; e="$SNAP/lib/$(basename "$e")" ;; # the harness
+  esac
+  DRIVER_CP="$DRIVER_CP:$e"
+done
+
+# which agent was measured: the commit, and whether the agent's sources had uncommitted changes
+AGENT_BUILD="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'unknown commit')"
+if git -C "$ROOT" status --porcelain -- agent instrumentation-jedis instrumentation-lettuce pom.xml \
+    2>/dev/null | grep -q .; then
+  AGENT_BUILD="$AGENT_BUILD + uncommitted changes"
+fi
+
+rm -rf "$B/target/forked"
+mkdir -p "$B/target"
+cd "$B" # forked JVMs' stdout/stderr go to benchmarks/target/forked
+java -cp "$DRIVER_CP" \
+  dev.redisresilience.benchmarks.BenchmarkDriver \
+  --agent-jar "$SNAP/redis-resilience-agent.jar" \
+  --otel-jar "$SNAP/opentelemetry-javaagent.jar" \
+  --classes "$SNAP/classes" \
+  --app-classpath-file "$SNAP/classpath.txt" \
+  --out "$OUT" \
+  --agent-build "$AGENT_BUILD" \
+  ${ARGS[@]+"${ARGS[@]}"}
