@@ -29,6 +29,7 @@ final class ChannelHandlerInstrumentation implements TypeInstrumentation {
 
   @Override
   public void transform(Transformer t) {
+    t.defineStateField(); // the database in dispatch order
     t.applyAdvice(
         named("dispatch")
             .and(takesArguments(1))

@@ -63,7 +63,7 @@ public final class LettuceHelper {
       text = t.queryTextFirstKey(info, firstKey, count);
     }
     Operation op = t.start(info, text);
-    LettuceCompletion completion = new LettuceCompletion(op, cmd, database(connection));
+    LettuceCompletion completion = new LettuceCompletion(op, cmd, database(connection, info, cmd));
     ((StateHolder) raw).__rraSetState(completion);
     @SuppressWarnings("unchecked")
     CompleteableCommand<Object> c = (CompleteableCommand<Object>) cmd;
@@ -81,7 +81,36 @@ public final class LettuceHelper {
     }
   }
 
-  private static long database(Object connection) {
+  /**
+   * The database this command runs in. Tracked in dispatch order, which is the order Redis runs
+   * a connection's commands in: a SELECT changes the database of the commands dispatched after
+   * it, even before its reply arrived (Lettuce updates its own state only then).
+   */
+  private static long database(Object connection, CommandInfo info, RedisCommand<?, ?, ?> cmd) {
+    if (!(connection instanceof StateHolder)) {
+      return 0;
+    }
+    StateHolder h = (StateHolder) connection;
+    Object s = h.__rraState();
+    long[] db;
+    if (s instanceof long[]) {
+      db = (long[]) s;
+    } else {
+      db = new long[] {initialDatabase(connection)};
+      h.__rraSetState(db);
+    }
+    long current = db[0];
+    if ("SELECT".equals(info.name())) {
+      CommandArgs<?, ?> args = cmd.getArgs();
+      Long index = args == null ? null : args.getFirstInteger();
+      if (index != null) {
+        db[0] = index; // the SELECT itself still runs in the previous database
+      }
+    }
+    return current;
+  }
+
+  private static long initialDatabase(Object connection) {
     if (connection instanceof StatefulRedisConnectionImpl) {
       Object state = ((StatefulRedisConnectionImpl<?, ?>) connection).getConnectionState();
       if (state instanceof IntFieldReader) {
