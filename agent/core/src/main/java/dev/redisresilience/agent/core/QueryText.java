@@ -16,32 +16,64 @@ public final class QueryText {
 
   public static String sanitize(CommandInfo cmd, ArgView args, int maxLength) {
     int n = args.count();
-    StringBuilder sb = new StringBuilder(Math.min(maxLength, 16 + 8 * Math.min(n, MAX_ARGS)));
-    sb.append(cmd.name);
-    boolean container = cmd.isContainer();
-    int limit = Math.min(n, MAX_ARGS);
-    for (int i = 0; i < limit; i++) {
+    Builder b = new Builder(cmd, n, maxLength);
+    for (int i = 0; i < n && b.wantsMore(); i++) {
+      b.next(args.arg(i));
+    }
+    return b.build();
+  }
+
+  /**
+   * Builds the text from arguments handed over one by one (so a client's argument list need not
+   * be copied into an array): {@code next} for each argument in order while {@code wantsMore}.
+   */
+  public static final class Builder {
+    private final CommandInfo cmd;
+    private final int count;
+    private final int limit;
+    private final int maxLength;
+    private final StringBuilder sb;
+    private int i;
+
+    public Builder(CommandInfo cmd, int argCount, int maxLength) {
+      this.cmd = cmd;
+      this.count = argCount;
+      this.limit = Math.min(argCount, MAX_ARGS);
+      this.maxLength = maxLength;
+      this.sb = new StringBuilder(Math.min(maxLength, 16 + 8 * limit));
+      sb.append(cmd.name);
+    }
+
+    public boolean wantsMore() {
+      return i < limit && sb.length() <= maxLength;
+    }
+
+    public void next(byte[] raw) {
+      if (!wantsMore()) {
+        return;
+      }
       sb.append(' ');
-      if (container && i == 0) {
-        String sub = CommandInfo.upper(args.arg(0));
+      if (cmd.isContainer() && i == 0) {
+        String sub = CommandInfo.upper(raw);
         sb.append(cmd.subcommands.containsKey(sub) ? sub : "?");
-      } else if (cmd.isKey(i, n)) {
-        appendKey(sb, args.arg(i));
+      } else if (cmd.isKey(i, count)) {
+        appendKey(sb, raw);
       } else {
         sb.append('?');
       }
-      if (sb.length() > maxLength) {
-        break;
+      i++;
+    }
+
+    public String build() {
+      if (count > limit && sb.length() <= maxLength) {
+        sb.append(" ...");
       }
+      if (sb.length() > maxLength) {
+        sb.setLength(Math.max(0, maxLength - 3));
+        sb.append("...");
+      }
+      return sb.toString();
     }
-    if (n > limit && sb.length() <= maxLength) {
-      sb.append(" ...");
-    }
-    if (sb.length() > maxLength) {
-      sb.setLength(Math.max(0, maxLength - 3));
-      sb.append("...");
-    }
-    return sb.toString();
   }
 
   /**
@@ -79,7 +111,20 @@ public final class QueryText {
       }
     }
     if (ascii) {
-      sb.append(new String(key, StandardCharsets.UTF_8));
+      boolean plain = true;
+      for (byte b : key) {
+        if (b < 0) {
+          plain = false;
+          break;
+        }
+      }
+      if (plain) {
+        for (byte b : key) {
+          sb.append((char) b); // 7-bit: no decoding, no intermediate String
+        }
+      } else {
+        sb.append(new String(key, StandardCharsets.UTF_8));
+      }
     } else {
       // binary key: do not put control bytes into telemetry
       sb.append("<binary ").append(key.length).append(" bytes>");

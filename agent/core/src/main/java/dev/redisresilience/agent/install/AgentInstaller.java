@@ -12,6 +12,11 @@ import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.AgentVersion;
 import dev.redisresilience.agent.telemetry.ExportHealth;
 import dev.redisresilience.agent.telemetry.SdkLogBridge;
+import dev.redisresilience.agent.telemetry.SpanPipeline;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -68,36 +73,58 @@ public final class AgentInstaller {
     }
     SdkLogBridge.install(
         AgentInstaller.class.getName().replace(".install.AgentInstaller", ""), AgentLog.isDebug());
-    OpenTelemetry otel;
-    try {
-      otel = buildSdk(config);
-    } catch (RuntimeException e) {
-      // a telemetry misconfiguration must not take the resilience features away
-      AgentLog.warn(
-          "telemetry disabled, OpenTelemetry configuration is invalid: "
-              + e.getMessage()
-              + "; timeouts, retries and health checks stay active");
-      otel = OpenTelemetry.noop();
+    List<String> clients = new ArrayList<>();
+    List<String> prefixes = new ArrayList<>();
+    if (config.get(Settings.JEDIS_ENABLED)) {
+      clients.add("jedis");
+      prefixes.add("redis/clients/jedis/");
     }
-    ClassFileLocator agentClasses;
-    try {
-      agentClasses = ClassFileLocator.ForJarFile.of(new java.io.File(agentJar));
-    } catch (java.io.IOException e) {
-      AgentLog.warn("cannot read the agent jar " + agentJar + "; not instrumenting: " + e);
-      return;
+    if (config.get(Settings.LETTUCE_ENABLED)) {
+      clients.add("lettuce");
+      prefixes.add("io/lettuce/core/");
     }
-    List<String> active = install(inst, config, otel, agentClasses);
+    LazyTransformer gate = new LazyTransformer(prefixes.toArray(new String[0]));
+    inst.addTransformer(gate, false);
+    Thread setUp =
+        new Thread(() -> setUp(inst, config, agentJar, gate), "redis-resilience-agent-set-up");
+    setUp.setDaemon(true);
+    setUp.start();
     if (dynamicAttach) {
       warnAboutLoadedClients(inst);
     }
     AgentLog.info(
         AgentVersion.get()
             + " started; instrumenting "
-            + (active.isEmpty() ? "nothing" : String.join(", ", active))
+            + (clients.isEmpty() ? "nothing" : String.join(", ", clients))
             + "; "
             + (config.nonDefaults().isEmpty()
                 ? "all settings at their defaults"
                 : "non-default settings: " + String.join(", ", config.nonDefaults())));
+  }
+
+  /** The slow part of start-up, off the application's main thread: SDK and ByteBuddy. */
+  private static void setUp(Instrumentation inst, AgentConfig config, String agentJar, LazyTransformer gate) {
+    try {
+      OpenTelemetry otel;
+      SpanPipeline spans = null;
+      try {
+        SdkSetup sdkSetup = buildSdk(config);
+        otel = sdkSetup.sdk;
+        spans = sdkSetup.spans;
+      } catch (RuntimeException e) {
+        // a telemetry misconfiguration must not take the resilience features away
+        AgentLog.warn(
+            "telemetry disabled, OpenTelemetry configuration is invalid: "
+                + e.getMessage()
+                + "; timeouts, retries and health checks stay active");
+        otel = OpenTelemetry.noop();
+      }
+      ClassFileLocator agentClasses = ClassFileLocator.ForJarFile.of(new java.io.File(agentJar));
+      gate.ready(agentBuilder(inst, config, otel, spans, agentClasses).makeRaw());
+    } catch (Throwable t) {
+      AgentLog.warn("failed to set up; the application continues without the agent: " + t);
+      gate.failed();
+    }
   }
 
   /**
@@ -105,9 +132,14 @@ public final class AgentInstaller {
    *
    * @return the names of the active modules
    */
-  public static List<String> install(Instrumentation inst, AgentConfig config, OpenTelemetry otel) {
+  public static List<String> install(
+      Instrumentation inst, AgentConfig config, OpenTelemetry otel, SpanPipeline spans) {
     return install(
-        inst, config, otel, ClassFileLocator.ForClassLoader.of(AgentInstaller.class.getClassLoader()));
+        inst,
+        config,
+        otel,
+        spans,
+        ClassFileLocator.ForClassLoader.of(AgentInstaller.class.getClassLoader()));
   }
 
   /**
@@ -115,12 +147,29 @@ public final class AgentInstaller {
    *     tests, the test class path)
    */
   public static synchronized List<String> install(
-      Instrumentation inst, AgentConfig config, OpenTelemetry otel, ClassFileLocator agentClasses) {
+      Instrumentation inst,
+      AgentConfig config,
+      OpenTelemetry otel,
+      SpanPipeline spans,
+      ClassFileLocator agentClasses) {
+    agentBuilder(inst, config, otel, spans, agentClasses).installOn(inst);
+    return ACTIVE;
+  }
+
+  private static final List<String> ACTIVE = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Telemetry and policies in place, and the one AgentBuilder for all modules. */
+  static synchronized AgentBuilder agentBuilder(
+      Instrumentation inst,
+      AgentConfig config,
+      OpenTelemetry otel,
+      SpanPipeline spans,
+      ClassFileLocator agentClasses) {
     if (installed) {
       throw new IllegalStateException("the agent is installed already");
     }
     installed = true;
-    Telemetry.install(otel, config);
+    Telemetry.install(otel, config, spans);
     Policies.install(Policies.from(config));
 
     ClassLoader agentLoader = AgentInstaller.class.getClassLoader();
@@ -168,9 +217,8 @@ public final class AgentInstaller {
                         applyInstrumentation(b, type, ti, loader, injector, adviceLocator, faults));
       }
     }
-    builder = builder.ignore(notIn(prefixes));
-    builder.installOn(inst);
-    return active;
+    ACTIVE.addAll(active);
+    return builder.ignore(notIn(prefixes));
   }
 
   private static final String STATE_FIELD = "__rra$state";
@@ -297,28 +345,87 @@ public final class AgentInstaller {
     return agentLoader != null ? agentLoader : ClassLoader.getSystemClassLoader();
   }
 
-  static OpenTelemetrySdk buildSdk(AgentConfig config) {
+  /** The SDK (metrics, log events) and the agent's span pipeline on the same configuration. */
+  static final class SdkSetup {
+    final OpenTelemetrySdk sdk;
+    final SpanPipeline spans;
+
+    SdkSetup(OpenTelemetrySdk sdk, SpanPipeline spans) {
+      this.sdk = sdk;
+      this.spans = spans;
+    }
+  }
+
+  static SdkSetup buildSdk(AgentConfig config) {
     Map<String, String> defaults = new HashMap<>();
     // the OTLP default the specification asks for (the Java SDK alone still defaults to grpc)
     defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
     // our spans are never "current", so trace-based exemplars would only cost time
     defaults.put("otel.metrics.exemplar.filter", "always_off");
     ClassLoader agentLoader = AgentInstaller.class.getClassLoader();
+    // the span exporters, resource, sampler and batch settings the SDK configures from OTEL_*,
+    // for the agent's own span pipeline
+    List<SpanExporter> exporters = new ArrayList<>();
+    Resource[] resource = {Resource.getDefault()};
+    Sampler[] sampler = {null};
+    ConfigProperties[] properties = {null};
     OpenTelemetrySdk sdk =
         AutoConfiguredOpenTelemetrySdk.builder()
             .addPropertiesSupplier(() -> defaults)
             .setServiceClassLoader(serviceLoader(agentLoader))
-            .addSpanExporterCustomizer((e, c) -> ExportHealth.wrap(e))
+            .addPropertiesCustomizer(
+                c -> {
+                  properties[0] = c;
+                  return java.util.Collections.emptyMap();
+                })
+            .addResourceCustomizer(
+                (r, c) -> {
+                  resource[0] = r;
+                  return r;
+                })
+            .addSamplerCustomizer(
+                (smp, c) -> {
+                  sampler[0] = smp;
+                  return smp;
+                })
+            .addSpanExporterCustomizer(
+                (e, c) -> {
+                  SpanExporter wrapped = ExportHealth.wrap(e);
+                  exporters.add(wrapped);
+                  return wrapped;
+                })
             .addMetricExporterCustomizer((e, c) -> ExportHealth.wrap(e))
             .addLogRecordExporterCustomizer((e, c) -> ExportHealth.wrap(e))
             .disableShutdownHook()
             .build()
             .getOpenTelemetrySdk();
+    SpanPipeline spans = null;
+    if (!exporters.isEmpty() && config.get(Settings.SPANS_ENABLED)) {
+      ConfigProperties c = properties[0];
+      spans =
+          new SpanPipeline(
+              exporters.size() == 1 ? exporters.get(0) : SpanExporter.composite(exporters),
+              resource[0],
+              sampler[0],
+              c == null ? 2048 : c.getInt("otel.bsp.max.queue.size", 2048),
+              c == null ? 512 : c.getInt("otel.bsp.max.export.batch.size", 512),
+              millis(c, "otel.bsp.schedule.delay", 5000) * 1_000_000L,
+              millis(c, "otel.bsp.export.timeout", 30000) * 1_000_000L);
+    }
     long timeoutMillis = config.get(Settings.SHUTDOWN_FLUSH_TIMEOUT).toMillis();
+    SpanPipeline pipeline = spans;
     Runtime.getRuntime()
         .addShutdownHook(
-            new Thread(() -> flushAtExit(sdk, timeoutMillis), "redis-resilience-agent-shutdown"));
-    return sdk;
+            new Thread(() -> flushAtExit(sdk, pipeline, timeoutMillis), "redis-resilience-agent-shutdown"));
+    return new SdkSetup(sdk, spans);
+  }
+
+  private static long millis(ConfigProperties c, String key, long dflt) {
+    if (c == null) {
+      return dflt;
+    }
+    java.time.Duration d = c.getDuration(key);
+    return d == null ? dflt : d.toMillis();
   }
 
   /**
@@ -326,12 +433,19 @@ public final class AgentInstaller {
    * export, exporter retries), so they run on a daemon thread the exit does not wait for beyond
    * the timeout. An unreachable collector never holds the application's exit longer.
    */
-  static void flushAtExit(OpenTelemetrySdk sdk, long configuredMillis) {
+  static void flushAtExit(OpenTelemetrySdk sdk, SpanPipeline spans, long configuredMillis) {
     // a collector that failed the last export gets a token chance, not the full timeout
     long timeoutMillis = ExportHealth.collectorDown() ? Math.min(configuredMillis, 200) : configuredMillis;
     Thread flush =
         new Thread(
-            () -> sdk.shutdown().join(timeoutMillis, TimeUnit.MILLISECONDS),
+            () -> {
+              long t0 = System.nanoTime();
+              if (spans != null) {
+                spans.shutdown(timeoutMillis);
+              }
+              long left = timeoutMillis - (System.nanoTime() - t0) / 1_000_000;
+              sdk.shutdown().join(Math.max(1, left), TimeUnit.MILLISECONDS);
+            },
             "redis-resilience-agent-flush");
     flush.setDaemon(true);
     flush.start();

@@ -7,7 +7,6 @@ import dev.redisresilience.agent.core.CommandInfo;
 import dev.redisresilience.agent.core.QueryText;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.metrics.DoubleHistogram;
-import io.opentelemetry.api.trace.Tracer;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,9 +18,12 @@ public final class ClientTelemetry {
       Arrays.asList(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0);
 
   final String library;
-  final Tracer tracer;
+  final io.opentelemetry.sdk.common.InstrumentationScopeInfo scope;
+  /** Where spans go; null when spans are off or no trace exporter is configured. */
+  final SpanPipeline pipeline;
   final DoubleHistogram duration;
-  final io.opentelemetry.sdk.common.Clock clock = io.opentelemetry.sdk.common.Clock.getDefault();
+  /** Wall clock anchored to System.nanoTime(), refreshed each minute against NTP adjustments. */
+  private volatile long[] anchor = newAnchor();
   final boolean spans;
   final boolean metrics;
   final boolean queryText;
@@ -29,11 +31,12 @@ public final class ClientTelemetry {
   final ResilienceTelemetry resilience;
   private final ConcurrentHashMap<EndpointKey, Endpoint> endpoints = new ConcurrentHashMap<>();
 
-  ClientTelemetry(String library, OpenTelemetry otel, AgentConfig config) {
+  ClientTelemetry(String library, OpenTelemetry otel, AgentConfig config, SpanPipeline pipeline) {
     this.library = library;
     String scope = TelemetryNames.SCOPE_PREFIX + library;
     String version = AgentVersion.get();
-    this.tracer = otel.tracerBuilder(scope).setInstrumentationVersion(version).build();
+    this.scope =
+        io.opentelemetry.sdk.common.InstrumentationScopeInfo.builder(scope).setVersion(version).build();
     this.duration =
         otel.meterBuilder(scope)
             .setInstrumentationVersion(version)
@@ -43,7 +46,8 @@ public final class ClientTelemetry {
             .setDescription("Duration of database client operations.")
             .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS)
             .build();
-    this.spans = config.get(Settings.SPANS_ENABLED);
+    this.spans = config.get(Settings.SPANS_ENABLED) && pipeline != null;
+    this.pipeline = this.spans ? pipeline : null;
     this.metrics = config.get(Settings.METRICS_ENABLED);
     this.queryText = config.get(Settings.QUERY_TEXT).equals("sanitized");
     this.queryTextMaxLength = config.get(Settings.QUERY_TEXT_MAX_LENGTH);
@@ -53,6 +57,22 @@ public final class ClientTelemetry {
   /** Retries, timeouts, errors, reconnects, health checks of this client library. */
   public ResilienceTelemetry resilience() {
     return resilience;
+  }
+
+  private static long[] newAnchor() {
+    java.time.Instant now = java.time.Instant.now();
+    long nanoTime = System.nanoTime();
+    return new long[] {now.getEpochSecond() * 1_000_000_000L + now.getNano(), nanoTime};
+  }
+
+  /** The epoch time of a System.nanoTime() reading, without a wall-clock read per operation. */
+  long epochNanos(long nanoTime) {
+    long[] a = anchor;
+    if (nanoTime - a[1] > 60_000_000_000L) {
+      a = newAnchor();
+      anchor = a;
+    }
+    return a[0] + (nanoTime - a[1]);
   }
 
   /** The shared endpoint for this (server, peer, database); cheap to call once per connection. */
@@ -75,6 +95,11 @@ public final class ClientTelemetry {
   /** Sanitized query text from the first key and the argument count, or null when off. */
   public String queryTextFirstKey(CommandInfo cmd, byte[] firstKey, int argCount) {
     return queryText ? QueryText.sanitizeFirstKey(cmd, firstKey, argCount, queryTextMaxLength) : null;
+  }
+
+  /** A query-text builder, or null when query text is off. */
+  public QueryText.Builder queryTextBuilder(CommandInfo cmd, int argCount) {
+    return queryText ? new QueryText.Builder(cmd, argCount, queryTextMaxLength) : null;
   }
 
   public boolean queryTextEnabled() {

@@ -13,19 +13,19 @@ import dev.redisresilience.agent.core.Failure;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.SpanBuilder;
-import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
-import java.util.concurrent.TimeUnit;
+import io.opentelemetry.sdk.trace.data.EventData;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One logical Redis operation: one span covering every attempt and one duration measurement.
  *
- * <p>The server is often known only after the operation started (a pool or cluster picks the
- * connection; Lettuce writes on the event loop), so the endpoint is bound later with {@link
- * #bind(Endpoint)} and the span is created then, with the operation's real start time. Ends
- * exactly once, from whichever thread completes the command.
+ * <p>Starting one costs an allocation and a clock read. The server is often known only after the
+ * operation started (a pool or cluster picks the connection; Lettuce writes on the event loop),
+ * so the endpoint is bound later with {@link #bind(Endpoint)}; the span is recorded only when the
+ * operation ends, as one record for the export thread ({@link SpanPipeline}). Ends exactly once,
+ * from whichever thread completes the command.
  */
 public final class Operation {
   static final AttributeKey<String> QUERY_TEXT = AttributeKey.stringKey(DB_QUERY_TEXT);
@@ -42,13 +42,12 @@ public final class Operation {
   private final String operationName;
   private final String queryText;
   private final long startNanos;
-  private final long startEpochNanos;
   private int batchSize;
   private Endpoint endpoint;
   private Endpoint.OpAttributes attributes;
-  private Span span;
   private boolean ended;
   private int attempts;
+  private List<EventData> events;
 
   Operation(
       ClientTelemetry telemetry,
@@ -62,7 +61,6 @@ public final class Operation {
     this.queryText = queryText;
     this.batchSize = batchSize;
     this.startNanos = System.nanoTime();
-    this.startEpochNanos = telemetry.spans ? telemetry.clock.now() : 0;
   }
 
   public CommandInfo command() {
@@ -79,69 +77,16 @@ public final class Operation {
   }
 
   /**
-   * Records which server this operation talks to. The first call creates the span; a later call
-   * with another endpoint (a retry on another node, a redirect) updates the peer, because the
-   * conventions say network.peer.* is the last node contacted.
+   * Records which server this operation talks to; a later call with another endpoint (a retry on
+   * another node, a redirect) replaces it, because the conventions say server and network.peer
+   * attributes describe the last node contacted.
    */
   public synchronized void bind(Endpoint e) {
     if (e == null || e == endpoint || ended) {
       return;
     }
-    Endpoint.OpAttributes a = command != null ? e.forOperation(command) : e.forBatch(operationName);
-    if (span == null && endpoint == null) {
-      endpoint = e;
-      attributes = a;
-      if (telemetry.spans) {
-        span = startSpan(a.spanName, a.span);
-      }
-      return;
-    }
     endpoint = e;
-    attributes = a;
-    if (span != null) {
-      span.setAllAttributes(a.span);
-    }
-  }
-
-  /** Ends the operation; {@code failure} null means success. Later calls are ignored. */
-  public void end(Failure failure) {
-    long nanos = System.nanoTime() - startNanos;
-    Span s;
-    Endpoint.OpAttributes a;
-    int tries;
-    synchronized (this) {
-      if (ended) {
-        return;
-      }
-      ended = true;
-      a = attributes;
-      s = span;
-      tries = attempts;
-      if (s == null && telemetry.spans) {
-        // never reached a server (no connection could be had): still one span, without server
-        s = startSpan(operationName, unboundAttributes());
-      }
-    }
-    if (telemetry.metrics) {
-      Attributes base = a != null ? a.metric : unboundAttributes();
-      telemetry.duration.record(nanos / 1e9, failure == null ? base : withError(base, failure));
-    }
-    if (s != null) {
-      if (batchSize >= 0) {
-        s.setAttribute(BATCH_SIZE, (long) batchSize);
-      }
-      if (tries > 1) {
-        s.setAttribute(ATTEMPTS, (long) tries);
-      }
-      if (failure != null) {
-        s.setAttribute(ERROR, failure.errorType());
-        if (failure.statusCode() != null) {
-          s.setAttribute(STATUS, failure.statusCode());
-        }
-        s.setStatus(StatusCode.ERROR, describe(failure));
-      }
-      s.end();
-    }
+    attributes = command != null ? e.forOperation(command) : e.forBatch(operationName);
   }
 
   /** Counts one attempt (the first one included); returns the attempt number. */
@@ -155,30 +100,83 @@ public final class Operation {
 
   /** A retry is about to happen after {@code failure}: one span event. */
   public void retrying(int nextAttempt, Failure failure, long backoffNanos) {
-    Span s;
-    synchronized (this) {
-      s = span;
-    }
-    if (s != null) {
-      s.addEvent(
-          TelemetryNames.EVENT_RETRY,
-          Attributes.of(
-              RETRY_ATTEMPT, (long) nextAttempt,
-              ERROR, failure.errorType(),
-              RETRY_BACKOFF, backoffNanos / 1e9));
-    }
+    event(
+        TelemetryNames.EVENT_RETRY,
+        Attributes.of(
+            RETRY_ATTEMPT, (long) nextAttempt, ERROR, failure.errorType(), RETRY_BACKOFF, backoffNanos / 1e9));
   }
 
   /** The agent declined to retry: one span event saying why. */
   public void retryRefused(String reason, Failure failure) {
-    Span s;
-    synchronized (this) {
-      s = span;
+    event(TelemetryNames.EVENT_RETRY_REFUSED, Attributes.of(RETRY_REFUSAL, reason, ERROR, failure.errorType()));
+  }
+
+  private void event(String name, Attributes attrs) {
+    if (!telemetry.spans) {
+      return;
     }
-    if (s != null) {
-      s.addEvent(
-          TelemetryNames.EVENT_RETRY_REFUSED,
-          Attributes.of(RETRY_REFUSAL, reason, ERROR, failure.errorType()));
+    long epoch = telemetry.epochNanos(System.nanoTime());
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      if (events == null) {
+        events = new ArrayList<>(4);
+      }
+      events.add(EventData.create(epoch, name, attrs));
+    }
+  }
+
+  /** Ends the operation; {@code failure} null means success. Later calls are ignored. */
+  public void end(Failure failure) {
+    long endNanos = System.nanoTime();
+    Endpoint.OpAttributes a;
+    int tries;
+    int batch;
+    List<EventData> ev;
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      a = attributes;
+      tries = attempts;
+      batch = batchSize;
+      ev = events;
+    }
+    if (telemetry.metrics) {
+      Attributes base = a != null ? a.metric : unboundAttributes();
+      telemetry.duration.record(
+          (endNanos - startNanos) / 1e9, failure == null ? base : withError(base, failure));
+    }
+    SpanPipeline pipeline = telemetry.pipeline;
+    if (pipeline != null) {
+      ThreadLocalRandom r = ThreadLocalRandom.current();
+      long traceHigh = nonZero(r.nextLong());
+      long traceLow = r.nextLong();
+      String name = a != null ? a.spanName : operationName;
+      Attributes attrs = a != null ? a.span : unboundAttributes();
+      if (!pipeline.sampled(traceHigh, traceLow, name, attrs)) {
+        return;
+      }
+      pipeline.submit(
+          new RecordedSpan(
+              name,
+              traceHigh,
+              traceLow,
+              nonZero(r.nextLong()),
+              telemetry.epochNanos(startNanos),
+              telemetry.epochNanos(endNanos),
+              attrs,
+              queryText,
+              batch,
+              tries,
+              failure == null ? null : failure.errorType(),
+              failure == null ? null : failure.statusCode(),
+              failure == null ? null : describe(failure),
+              ev,
+              telemetry.scope,
+              pipeline.resource()));
     }
   }
 
@@ -191,19 +189,8 @@ public final class Operation {
     batchSize = size;
   }
 
-  private Span startSpan(String name, Attributes attrs) {
-    SpanBuilder b =
-        telemetry
-            .tracer
-            .spanBuilder(name)
-            .setSpanKind(SpanKind.CLIENT)
-            .setNoParent()
-            .setStartTimestamp(startEpochNanos, TimeUnit.NANOSECONDS)
-            .setAllAttributes(attrs);
-    if (queryText != null) {
-      b.setAttribute(QUERY_TEXT, queryText);
-    }
-    return b.startSpan();
+  private static long nonZero(long v) {
+    return v == 0 ? 1 : v;
   }
 
   private Attributes unboundAttributes() {

@@ -16,7 +16,8 @@ import io.opentelemetry.api.metrics.LongCounter;
  */
 public final class Telemetry {
   private static final AttributeKey<String> FAULT_KIND = AttributeKey.stringKey(AGENT_FAULT_KIND);
-  private static volatile Telemetry current = new Telemetry(OpenTelemetry.noop(), AgentConfig.defaults());
+  private static volatile Telemetry current =
+      new Telemetry(OpenTelemetry.noop(), AgentConfig.defaults(), null);
 
   private final OpenTelemetry otel;
   private final AgentConfig config;
@@ -24,11 +25,14 @@ public final class Telemetry {
   private final ClientTelemetry lettuce;
   private final LongCounter faults;
 
-  Telemetry(OpenTelemetry otel, AgentConfig config) {
+  private final SpanPipeline spans;
+
+  Telemetry(OpenTelemetry otel, AgentConfig config, SpanPipeline spans) {
     this.otel = otel;
     this.config = config;
-    this.jedis = new ClientTelemetry("jedis", otel, config);
-    this.lettuce = new ClientTelemetry("lettuce", otel, config);
+    this.spans = spans;
+    this.jedis = new ClientTelemetry("jedis", otel, config, spans);
+    this.lettuce = new ClientTelemetry("lettuce", otel, config, spans);
     this.faults =
         otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
             .counterBuilder(AGENT_FAULTS)
@@ -37,10 +41,19 @@ public final class Telemetry {
             .build();
   }
 
-  public static Telemetry install(OpenTelemetry otel, AgentConfig config) {
-    Telemetry t = new Telemetry(otel, config);
+  /**
+   * @param spans where spans are exported (null: no spans); metrics and log events go through
+   *     {@code otel}
+   */
+  public static Telemetry install(OpenTelemetry otel, AgentConfig config, SpanPipeline spans) {
+    Telemetry t = new Telemetry(otel, config, spans);
     current = t;
     return t;
+  }
+
+  /** The span pipeline, for flushing at exit; null when spans are off. */
+  public SpanPipeline spans() {
+    return spans;
   }
 
   public static Telemetry get() {

@@ -46,6 +46,12 @@ public final class AgentTestSession implements LauncherSessionListener {
                     .addLogRecordProcessor(SimpleLogRecordProcessor.create(LOGS))
                     .build())
             .build();
-    AgentInstaller.install(ByteBuddyAgent.install(), ConfigLoader.fromEnvironment(), sdk);
+    // the agent's own span pipeline, exporting each span as it ends (like a SimpleSpanProcessor)
+    AgentInstaller.install(
+        ByteBuddyAgent.install(),
+        ConfigLoader.fromEnvironment(),
+        sdk,
+        dev.redisresilience.agent.telemetry.SpanPipeline.synchronous(
+            SPANS, io.opentelemetry.sdk.resources.Resource.getDefault()));
   }
 }

@@ -122,8 +122,10 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
       if (attempt != null) {
         infinite = attempt.previousInfinite;
         JedisHelper.Outcome out = JedisHelper.attemptExit(attempt, conn, command, returned, thrown);
-        returned = out.value;
-        thrown = out.thrown;
+        if (out != null) {
+          returned = out.value;
+          thrown = out.thrown;
+        }
       }
     }
   }

@@ -4,6 +4,8 @@ import dev.redisresilience.agent.bootstrap.StateHolder;
 import dev.redisresilience.agent.core.CommandInfo;
 import dev.redisresilience.agent.core.CommandTable;
 import dev.redisresilience.agent.core.Failure;
+import dev.redisresilience.agent.core.QueryText;
+import redis.clients.jedis.args.Rawable;
 import dev.redisresilience.agent.policy.Policies;
 import dev.redisresilience.agent.policy.RetryPolicy;
 import dev.redisresilience.agent.policy.ServerState;
@@ -216,9 +218,23 @@ public final class JedisHelper {
   static JedisCall newCall(CommandArguments args, int mode) {
     ClientTelemetry t = Telemetry.jedis();
     CommandInfo cmd = CommandTable.get().lookup(args.getCommand().getRaw());
-    JedisArgs view = new JedisArgs(args);
-    String text = t.queryTextEnabled() ? t.queryText(cmd, view) : null;
-    return new JedisCall(t.start(cmd, text), cmd, view, mode, false);
+    String text = null;
+    QueryText.Builder b = t.queryTextBuilder(cmd, args.size() - 1);
+    if (b != null) {
+      boolean first = true;
+      for (Rawable r : args) {
+        if (first) {
+          first = false; // the command name
+        } else if (b.wantsMore()) {
+          b.next(r.getRaw());
+        } else {
+          break;
+        }
+      }
+      text = b.build();
+    }
+    // the arguments as an array only when a decision needs them (blocking time, safety class)
+    return new JedisCall(t.start(cmd, text), cmd, new JedisArgs(args), mode, false);
   }
 
   /**
@@ -255,12 +271,17 @@ public final class JedisHelper {
    */
   public static Outcome unifiedExit(
       JedisCall call, Object unified, CommandObject<?> co, Object returned, Throwable thrown) {
-    Outcome out = new Outcome(returned, thrown);
     if (call == null) {
-      return out;
+      return null;
     }
     Failure f = classify(thrown);
-    if (f != null && call.mode == JedisCall.OWN_RETRIES) {
+    if (f == null) {
+      JedisContext.restore(null);
+      call.op.end(null);
+      return null; // the common case: nothing to replace
+    }
+    Outcome out = new Outcome(returned, thrown);
+    if (call.mode == JedisCall.OWN_RETRIES) {
       if (call.op.attempts() == 0) {
         countUnattemptedFailure(call, f); // the pool could not even produce a connection
       }
@@ -525,9 +546,12 @@ public final class JedisHelper {
       }
     }
     s.lastUsedNanos = System.nanoTime();
-    Outcome out = new Outcome(returned, thrown);
     Failure f = classify(thrown, s);
     record(call, s.serverState(), f, s);
+    if (f == null && !a.owner) {
+      return null; // the common case: a successful attempt of a call someone else ends
+    }
+    Outcome out = new Outcome(returned, thrown);
     if (f != null && !call.retrying && !call.batch) {
       if (call.mode == JedisCall.GATEKEEPER) {
         gatekeep(call, s, f, out);

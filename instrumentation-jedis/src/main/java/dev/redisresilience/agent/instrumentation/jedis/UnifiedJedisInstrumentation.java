@@ -51,8 +51,10 @@ final class UnifiedJedisInstrumentation implements TypeInstrumentation {
         @Advice.Thrown(readOnly = false) Throwable thrown) {
       if (call != null) {
         JedisHelper.Outcome out = JedisHelper.unifiedExit(call, unified, command, returned, thrown);
-        returned = out.value;
-        thrown = out.thrown;
+        if (out != null) {
+          returned = out.value;
+          thrown = out.thrown;
+        }
       }
     }
   }

@@ -1,0 +1,203 @@
+package dev.redisresilience.agent.telemetry;
+
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanId;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceId;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.sdk.common.InstrumentationLibraryInfo;
+import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.data.EventData;
+import io.opentelemetry.sdk.trace.data.LinkData;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.data.StatusData;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * An ended CLIENT span of one operation, as the export thread needs it. Created on the
+ * application thread with only cheap fields (ids as longs, the cached attributes by reference);
+ * the hex ids, the merged attributes and the status are built when the exporter asks.
+ */
+final class RecordedSpan implements SpanData {
+  private final String name;
+  private final long traceIdHigh;
+  private final long traceIdLow;
+  private final long spanId;
+  private final long startEpochNanos;
+  private final long endEpochNanos;
+  private final Attributes base;
+  private final String queryText;
+  private final int batchSize;
+  private final int attempts;
+  private final String errorType;
+  private final String statusCode;
+  private final String statusDescription;
+  private final List<EventData> events;
+  private final InstrumentationScopeInfo scope;
+  private final Resource resource;
+  private Attributes attributes;
+
+  RecordedSpan(
+      String name,
+      long traceIdHigh,
+      long traceIdLow,
+      long spanId,
+      long startEpochNanos,
+      long endEpochNanos,
+      Attributes base,
+      String queryText,
+      int batchSize,
+      int attempts,
+      String errorType,
+      String statusCode,
+      String statusDescription,
+      List<EventData> events,
+      InstrumentationScopeInfo scope,
+      Resource resource) {
+    this.name = name;
+    this.traceIdHigh = traceIdHigh;
+    this.traceIdLow = traceIdLow;
+    this.spanId = spanId;
+    this.startEpochNanos = startEpochNanos;
+    this.endEpochNanos = endEpochNanos;
+    this.base = base;
+    this.queryText = queryText;
+    this.batchSize = batchSize;
+    this.attempts = attempts;
+    this.errorType = errorType;
+    this.statusCode = statusCode;
+    this.statusDescription = statusDescription;
+    this.events = events == null ? Collections.emptyList() : new ArrayList<>(events);
+    this.scope = scope;
+    this.resource = resource;
+  }
+
+  @Override
+  public String getName() {
+    return name;
+  }
+
+  @Override
+  public SpanKind getKind() {
+    return SpanKind.CLIENT;
+  }
+
+  @Override
+  public SpanContext getSpanContext() {
+    return SpanContext.create(
+        TraceId.fromLongs(traceIdHigh, traceIdLow),
+        SpanId.fromLong(spanId),
+        TraceFlags.getSampled(),
+        TraceState.getDefault());
+  }
+
+  @Override
+  public SpanContext getParentSpanContext() {
+    return SpanContext.getInvalid();
+  }
+
+  @Override
+  public StatusData getStatus() {
+    return errorType == null
+        ? StatusData.unset()
+        : StatusData.create(StatusCode.ERROR, statusDescription == null ? "" : statusDescription);
+  }
+
+  @Override
+  public long getStartEpochNanos() {
+    return startEpochNanos;
+  }
+
+  @Override
+  public synchronized Attributes getAttributes() {
+    Attributes a = attributes;
+    if (a == null) {
+      if (queryText == null && batchSize < 0 && attempts <= 1 && errorType == null) {
+        a = base;
+      } else {
+        AttributesBuilder b = base.toBuilder();
+        if (queryText != null) {
+          b.put(Operation.QUERY_TEXT, queryText);
+        }
+        if (batchSize >= 0) {
+          b.put(Operation.BATCH_SIZE, (long) batchSize);
+        }
+        if (attempts > 1) {
+          b.put(Operation.ATTEMPTS, (long) attempts);
+        }
+        if (errorType != null) {
+          b.put(Operation.ERROR, errorType);
+        }
+        if (statusCode != null) {
+          b.put(Operation.STATUS, statusCode);
+        }
+        a = b.build();
+      }
+      attributes = a;
+    }
+    return a;
+  }
+
+  @Override
+  public List<EventData> getEvents() {
+    return events;
+  }
+
+  @Override
+  public List<LinkData> getLinks() {
+    return Collections.emptyList();
+  }
+
+  @Override
+  public long getEndEpochNanos() {
+    return endEpochNanos;
+  }
+
+  @Override
+  public boolean hasEnded() {
+    return true;
+  }
+
+  @Override
+  public int getTotalRecordedEvents() {
+    return events.size();
+  }
+
+  @Override
+  public int getTotalRecordedLinks() {
+    return 0;
+  }
+
+  @Override
+  public int getTotalAttributeCount() {
+    return getAttributes().size();
+  }
+
+  @Override
+  @Deprecated
+  public InstrumentationLibraryInfo getInstrumentationLibraryInfo() {
+    return InstrumentationLibraryInfo.create(scope.getName(), scope.getVersion());
+  }
+
+  @Override
+  public InstrumentationScopeInfo getInstrumentationScopeInfo() {
+    return scope;
+  }
+
+  @Override
+  public Resource getResource() {
+    return resource;
+  }
+
+  @Override
+  public String toString() {
+    return "RecordedSpan{" + name + ", " + getAttributes() + "}";
+  }
+}

@@ -1,0 +1,227 @@
+package dev.redisresilience.agent.telemetry;
+
+import dev.redisresilience.agent.AgentLog;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The agent's own span batching, in place of the SDK's span builder and batch processor: an
+ * ended operation is one small immutable record handed to a lock-free queue; everything that
+ * costs (ids as hex, attribute maps, OTLP encoding) happens on the export thread. Exports through
+ * the exporter the SDK configured from OTEL_* settings, with the SDK's resource, and keeps the
+ * batch processor's semantics: bounded queue (drops when full, counted), batches of at most
+ * {@code maxBatch}, exported every {@code delay} or as soon as a batch is full.
+ */
+public final class SpanPipeline {
+  private final SpanExporter exporter;
+  private final Resource resource;
+  private final Sampler sampler; // null: keep every span (always_on, parentbased_always_on)
+  private final boolean synchronous;
+  private final int maxQueue;
+  private final int maxBatch;
+  private final long delayNanos;
+  private final long exportTimeoutNanos;
+  private final ConcurrentLinkedQueue<RecordedSpan> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicLong dropped = new AtomicLong();
+  private final Thread worker;
+  private volatile boolean running = true;
+  private volatile boolean flushRequested;
+  private volatile Thread waiting;
+  private long lastDropReport;
+
+  public SpanPipeline(
+      SpanExporter exporter,
+      Resource resource,
+      Sampler sampler,
+      int maxQueue,
+      int maxBatch,
+      long delayNanos,
+      long exportTimeoutNanos) {
+    this(exporter, resource, sampler, maxQueue, maxBatch, delayNanos, exportTimeoutNanos, false);
+  }
+
+  private SpanPipeline(
+      SpanExporter exporter,
+      Resource resource,
+      Sampler sampler,
+      int maxQueue,
+      int maxBatch,
+      long delayNanos,
+      long exportTimeoutNanos,
+      boolean synchronous) {
+    this.exporter = exporter;
+    this.resource = resource;
+    this.sampler = keepsEverything(sampler) ? null : sampler;
+    this.maxQueue = Math.max(1, maxQueue);
+    this.maxBatch = Math.max(1, Math.min(maxBatch, this.maxQueue));
+    this.delayNanos = delayNanos;
+    this.exportTimeoutNanos = exportTimeoutNanos;
+    this.synchronous = synchronous;
+    this.worker = new Thread(this::run, "redis-resilience-agent-span-export");
+    this.worker.setDaemon(true);
+    if (!synchronous) {
+      this.worker.start();
+    }
+  }
+
+  /** Exports each span as it ends, on the ending thread: for tests. */
+  public static SpanPipeline synchronous(SpanExporter exporter, Resource resource) {
+    return new SpanPipeline(exporter, resource, null, 1, 1, 0, 0, true);
+  }
+
+  private static boolean keepsEverything(Sampler s) {
+    if (s == null) {
+      return true;
+    }
+    String d = s.getDescription();
+    // the agent's spans have no parent, so a parent-based sampler decides by its root sampler
+    return d.equals("AlwaysOnSampler") || d.startsWith("ParentBased{root:AlwaysOnSampler,");
+  }
+
+  /** Whether the configured sampler keeps a span with this trace id (always true by default). */
+  boolean sampled(long traceIdHigh, long traceIdLow, String name, io.opentelemetry.api.common.Attributes attrs) {
+    Sampler s = sampler;
+    if (s == null) {
+      return true;
+    }
+    return s.shouldSample(
+                io.opentelemetry.context.Context.root(),
+                io.opentelemetry.api.trace.TraceId.fromLongs(traceIdHigh, traceIdLow),
+                name,
+                io.opentelemetry.api.trace.SpanKind.CLIENT,
+                attrs,
+                java.util.Collections.emptyList())
+            .getDecision()
+        == io.opentelemetry.sdk.trace.samplers.SamplingDecision.RECORD_AND_SAMPLE;
+  }
+
+  Resource resource() {
+    return resource;
+  }
+
+  /** Hands an ended span to the export thread; drops it (counted) when the queue is full. */
+  void submit(RecordedSpan span) {
+    if (synchronous) {
+      exporter.export(java.util.Collections.singletonList(span));
+      return;
+    }
+    if (queued.incrementAndGet() > maxQueue) {
+      queued.decrementAndGet();
+      dropped.incrementAndGet();
+      return;
+    }
+    queue.offer(span);
+    if (queued.get() >= maxBatch) {
+      Thread w = waiting;
+      if (w != null) {
+        LockSupport.unpark(w);
+      }
+    }
+  }
+
+  private void run() {
+    List<SpanData> batch = new ArrayList<>(maxBatch);
+    long next = System.nanoTime() + delayNanos;
+    while (running || !queue.isEmpty()) {
+      long now = System.nanoTime();
+      if (queued.get() < maxBatch && now < next && !flushRequested && running) {
+        waiting = worker;
+        if (queued.get() < maxBatch && !flushRequested && running) {
+          LockSupport.parkNanos(this, next - now);
+        }
+        waiting = null;
+        continue;
+      }
+      boolean flushing = flushRequested;
+      drain(batch);
+      while (!batch.isEmpty()) {
+        export(batch);
+        if (!flushing && queued.get() < maxBatch) {
+          break;
+        }
+        drain(batch);
+      }
+      if (flushing) {
+        flushRequested = false;
+        synchronized (this) {
+          notifyAll();
+        }
+      }
+      reportDrops();
+      next = System.nanoTime() + delayNanos;
+    }
+  }
+
+  private void drain(List<SpanData> batch) {
+    RecordedSpan s;
+    while (batch.size() < maxBatch && (s = queue.poll()) != null) {
+      queued.decrementAndGet();
+      batch.add(s);
+    }
+  }
+
+  private void export(List<SpanData> batch) {
+    try {
+      CompletableResultCode r = exporter.export(new ArrayList<>(batch));
+      r.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (RuntimeException e) {
+      AgentFaults.record(e);
+    } finally {
+      batch.clear();
+    }
+  }
+
+  private void reportDrops() {
+    long d = dropped.get();
+    long now = System.nanoTime();
+    if (d > 0 && now - lastDropReport > TimeUnit.MINUTES.toNanos(1)) {
+      lastDropReport = now;
+      AgentLog.warn(
+          "telemetry: "
+              + dropped.getAndSet(0)
+              + " span(s) dropped since the last report: the export queue (" + maxQueue
+              + ", otel.bsp.max.queue.size) was full");
+    }
+  }
+
+  /** Exports everything queued so far; waits at most {@code timeoutMillis}. */
+  public void flush(long timeoutMillis) {
+    if (synchronous || !worker.isAlive()) {
+      return;
+    }
+    flushRequested = true;
+    LockSupport.unpark(worker);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    synchronized (this) {
+      while (flushRequested && System.nanoTime() < deadline) {
+        try {
+          wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  public void shutdown(long timeoutMillis) {
+    flush(timeoutMillis);
+    running = false;
+    LockSupport.unpark(worker);
+  }
+
+  public long dropped() {
+    return dropped.get();
+  }
+}
