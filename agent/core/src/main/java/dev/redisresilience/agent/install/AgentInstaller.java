@@ -390,9 +390,8 @@ public final class AgentInstaller {
                 })
             .addSpanExporterCustomizer(
                 (e, c) -> {
-                  SpanExporter wrapped = ExportHealth.wrap(e);
-                  exporters.add(wrapped);
-                  return wrapped;
+                  exporters.add(e); // the pipeline tracks export health itself
+                  return ExportHealth.wrap(e);
                 })
             .addMetricExporterCustomizer((e, c) -> ExportHealth.wrap(e))
             .addLogRecordExporterCustomizer((e, c) -> ExportHealth.wrap(e))
@@ -404,7 +403,7 @@ public final class AgentInstaller {
       ConfigProperties c = properties[0];
       spans =
           new SpanPipeline(
-              exporters.size() == 1 ? exporters.get(0) : SpanExporter.composite(exporters),
+              exporters,
               resource[0],
               sampler[0],
               c == null ? 2048 : c.getInt("otel.bsp.max.queue.size", 2048),

@@ -79,6 +79,47 @@ final class RecordedSpan implements SpanData {
     this.resource = resource;
   }
 
+  long traceIdHigh() {
+    return traceIdHigh;
+  }
+
+  long traceIdLow() {
+    return traceIdLow;
+  }
+
+  long spanIdLong() {
+    return spanId;
+  }
+
+  /** The endpoint's cached attributes, without the per-span ones. */
+  Attributes baseAttributes() {
+    return base;
+  }
+
+  String queryText() {
+    return queryText;
+  }
+
+  int batchSize() {
+    return batchSize;
+  }
+
+  int attempts() {
+    return attempts;
+  }
+
+  String errorType() {
+    return errorType;
+  }
+
+  String statusCode() {
+    return statusCode;
+  }
+
+  String statusDescription() {
+    return statusDescription;
+  }
+
   @Override
   public String getName() {
     return name;

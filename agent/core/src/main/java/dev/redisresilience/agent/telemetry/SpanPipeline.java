@@ -3,7 +3,6 @@ package dev.redisresilience.agent.telemetry;
 import dev.redisresilience.agent.AgentLog;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
-import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.ArrayList;
@@ -23,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@code maxBatch}, exported every {@code delay} or as soon as a batch is full.
  */
 public final class SpanPipeline {
-  private final SpanExporter exporter;
+  private final List<SpanSink> sinks = new ArrayList<>();
+  private final OtlpSpanEncoder encoder = new OtlpSpanEncoder();
   private final Resource resource;
   private final Sampler sampler; // null: keep every span (always_on, parentbased_always_on)
   private final boolean synchronous;
@@ -41,18 +41,18 @@ public final class SpanPipeline {
   private long lastDropReport;
 
   public SpanPipeline(
-      SpanExporter exporter,
+      List<SpanExporter> exporters,
       Resource resource,
       Sampler sampler,
       int maxQueue,
       int maxBatch,
       long delayNanos,
       long exportTimeoutNanos) {
-    this(exporter, resource, sampler, maxQueue, maxBatch, delayNanos, exportTimeoutNanos, false);
+    this(exporters, resource, sampler, maxQueue, maxBatch, delayNanos, exportTimeoutNanos, false);
   }
 
   private SpanPipeline(
-      SpanExporter exporter,
+      List<SpanExporter> exporters,
       Resource resource,
       Sampler sampler,
       int maxQueue,
@@ -60,7 +60,9 @@ public final class SpanPipeline {
       long delayNanos,
       long exportTimeoutNanos,
       boolean synchronous) {
-    this.exporter = exporter;
+    for (SpanExporter e : exporters) {
+      sinks.add(synchronous ? SpanSink.generic(e) : SpanSink.of(e));
+    }
     this.resource = resource;
     this.sampler = keepsEverything(sampler) ? null : sampler;
     this.maxQueue = Math.max(1, maxQueue);
@@ -77,7 +79,8 @@ public final class SpanPipeline {
 
   /** Exports each span as it ends, on the ending thread: for tests. */
   public static SpanPipeline synchronous(SpanExporter exporter, Resource resource) {
-    return new SpanPipeline(exporter, resource, null, 1, 1, 0, 0, true);
+    return new SpanPipeline(
+        java.util.Collections.singletonList(exporter), resource, null, 1, 1, 0, 0, true);
   }
 
   private static boolean keepsEverything(Sampler s) {
@@ -113,7 +116,7 @@ public final class SpanPipeline {
   /** Hands an ended span to the export thread; drops it (counted) when the queue is full. */
   void submit(RecordedSpan span) {
     if (synchronous) {
-      exporter.export(java.util.Collections.singletonList(span));
+      export(new ArrayList<>(java.util.Collections.singletonList(span)));
       return;
     }
     if (queued.incrementAndGet() > maxQueue) {
@@ -131,7 +134,7 @@ public final class SpanPipeline {
   }
 
   private void run() {
-    List<SpanData> batch = new ArrayList<>(maxBatch);
+    List<RecordedSpan> batch = new ArrayList<>(maxBatch);
     long next = System.nanoTime() + delayNanos;
     while (running || !queue.isEmpty()) {
       long now = System.nanoTime();
@@ -163,7 +166,7 @@ public final class SpanPipeline {
     }
   }
 
-  private void drain(List<SpanData> batch) {
+  private void drain(List<RecordedSpan> batch) {
     RecordedSpan s;
     while (batch.size() < maxBatch && (s = queue.poll()) != null) {
       queued.decrementAndGet();
@@ -171,10 +174,27 @@ public final class SpanPipeline {
     }
   }
 
-  private void export(List<SpanData> batch) {
+  private void export(List<RecordedSpan> batch) {
     try {
-      CompletableResultCode r = exporter.export(new ArrayList<>(batch));
-      r.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+      byte[][] request = {null};
+      SpanSink.Encoded encoded =
+          () -> {
+            if (request[0] == null) {
+              request[0] = encoder.encode(batch);
+            }
+            return new SpanSink.EncodedRequest(request[0]);
+          };
+      List<CompletableResultCode> results = new ArrayList<>(sinks.size());
+      for (SpanSink sink : sinks) {
+        try {
+          results.add(ExportHealth.track(sink.export(batch, encoded)));
+        } catch (RuntimeException e) {
+          AgentFaults.record(e);
+        }
+      }
+      CompletableResultCode all =
+          results.size() == 1 ? results.get(0) : CompletableResultCode.ofAll(results);
+      all.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {
       AgentFaults.record(e);
     } finally {
