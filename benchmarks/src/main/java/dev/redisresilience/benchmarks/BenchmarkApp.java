@@ -106,13 +106,14 @@ public final class BenchmarkApp {
         String.format(
             Locale.ROOT,
             "RESULT workload=%s ops=%d seconds=%.6f opsPerSec=%.1f allocBytesPerOp=%.1f"
-                + " allocAllBytesPerOp=%.1f peakRssKb=%d threads=%d",
+                + " allocAllBytesPerOp=%.1f cpuMicrosPerOp=%.3f peakRssKb=%d threads=%d",
             workload,
             m.ops,
             m.seconds,
             m.ops / m.seconds,
             (double) m.allocBytes / m.ops,
             (double) m.allocAllBytes / m.ops,
+            m.cpuNanos < 0 ? -1.0 : m.cpuNanos / 1e3 / m.ops,
             peakRssKb(),
             m.threads));
     System.out.flush();
@@ -126,7 +127,16 @@ public final class BenchmarkApp {
     double seconds;
     long allocBytes;
     long allocAllBytes;
+    long cpuNanos = -1; // process CPU (all threads, JIT and GC included) in the measured phase
     int threads;
+  }
+
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean
+        ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime()
+        : -1;
   }
 
   /** One step of a worker loop; returns the number of Redis commands it completed. */
@@ -355,12 +365,14 @@ public final class BenchmarkApp {
     Map<Long, Long> all0 = allocatedByThread();
     long a0 = sum(THREADS.getThreadAllocatedBytes(ids));
     long ops0 = sum(counters);
+    long cpu0 = processCpuNanos();
     long t0 = System.nanoTime();
 
     sleepChecking(measureMs, failure);
 
     long ops1 = sum(counters);
     long t1 = System.nanoTime();
+    long cpu1 = processCpuNanos();
     long a1 = sum(THREADS.getThreadAllocatedBytes(ids));
     Map<Long, Long> all1 = allocatedByThread();
 
@@ -376,6 +388,7 @@ public final class BenchmarkApp {
     m.seconds = (t1 - t0) / 1e9;
     m.allocBytes = a1 - a0;
     m.allocAllBytes = delta(all0, all1);
+    m.cpuNanos = cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
     m.threads = threads;
     if (m.ops <= 0) {
       throw new IllegalStateException("no command completed in the measured phase");

@@ -71,8 +71,6 @@ public final class AgentInstaller {
       AgentLog.info(AgentVersion.get() + " disabled (redis.resilience.enabled=false); doing nothing");
       return;
     }
-    SdkLogBridge.install(
-        AgentInstaller.class.getName().replace(".install.AgentInstaller", ""), AgentLog.isDebug());
     List<String> clients = new ArrayList<>();
     List<String> prefixes = new ArrayList<>();
     if (config.get(Settings.JEDIS_ENABLED)) {
@@ -105,6 +103,9 @@ public final class AgentInstaller {
   /** The slow part of start-up, off the application's main thread: SDK and ByteBuddy. */
   private static void setUp(Instrumentation inst, AgentConfig config, String agentJar, LazyTransformer gate) {
     try {
+      // java.util.logging initialisation costs start-up time: here, not in premain
+      SdkLogBridge.install(
+          AgentInstaller.class.getName().replace(".install.AgentInstaller", ""), AgentLog.isDebug());
       OpenTelemetry otel;
       SpanPipeline spans = null;
       try {
