@@ -195,6 +195,7 @@ public final class BenchmarkDriver {
     final long peakRssKb;
     final long exportRequests;
     final double foreignCpu;
+    double cpuMicrosPerOp = -1; // process CPU of the workload JVM per command; -1: not measured
 
     Sample(int round, Workload workload, Agent agent, double value, double allocPerOp,
         double allocAllPerOp, long peakRssKb, long exportRequests, double foreignCpu) {
@@ -522,6 +523,9 @@ public final class BenchmarkDriver {
       Sample s = new Sample(round, w, agent, value, Double.parseDouble(kv.get("allocBytesPerOp")),
           Double.parseDouble(kv.get("allocAllBytesPerOp")), Long.parseLong(kv.get("peakRssKb")),
           exports, foreign);
+      if (kv.containsKey("cpuMicrosPerOp")) {
+        s.cpuMicrosPerOp = Double.parseDouble(kv.get("cpuMicrosPerOp"));
+      }
       String line = r.linesStartingWith("RESULT").get(0);
       return new Run() {
         @Override

@@ -201,8 +201,9 @@ final class Report {
     line("## Allocation, memory, size");
     line("");
     line("| Workload | Allocated B/op, no agent | this agent | OTel agent | Incl. all threads"
-        + " (none / this / OTel) | Peak RSS MiB (none / this / OTel) |");
-    line("|---|---:|---:|---:|---:|---:|");
+        + " (none / this / OTel) | Process CPU µs/op (none / this / OTel) |"
+        + " Peak RSS MiB (none / this / OTel) |");
+    line("|---|---:|---:|---:|---:|---:|---:|");
     for (Workload w : Workload.values()) {
       StringBuilder r = new StringBuilder("| ").append(w.label(o));
       for (Agent a : Agent.values()) {
@@ -213,6 +214,12 @@ final class Report {
       for (Agent a : Agent.values()) {
         r.append(a == Agent.NONE ? "" : " / ").append(String.format(Locale.ROOT, "%,.0f",
             stats(w, a, s -> s.allocAllPerOp).median));
+      }
+      r.append(" | ");
+      for (Agent a : Agent.values()) {
+        double cpu = stats(w, a, s -> s.cpuMicrosPerOp).median;
+        r.append(a == Agent.NONE ? "" : " / ")
+            .append(cpu < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", cpu));
       }
       r.append(" | ");
       for (Agent a : Agent.values()) {
@@ -229,7 +236,7 @@ final class Report {
       }
     }
     line(String.format(Locale.ROOT, "| **Peak RSS, largest median over the workloads** | | | |"
-        + " | **%,.0f / %,.0f / %,.0f** |", maxRss[0], maxRss[1], maxRss[2]));
+        + " | | **%,.0f / %,.0f / %,.0f** |", maxRss[0], maxRss[1], maxRss[2]));
     line("");
     long ourJar = size(o.agentJar);
     long otelJar = size(o.otelJar);
@@ -242,7 +249,11 @@ final class Report {
         + " commands; the agents' background threads (span/metric exporters) are not in it. 'Incl."
         + " all threads' adds every other Java thread alive at the end of the measured phase,"
         + " exporters included (threads that ended during the phase are missed; GC and JIT are"
-        + " native and never counted). Peak RSS: `VmHWM` from `/proc/self/status` at the end of"
+        + " native and never counted). Process CPU µs/op: the workload JVM's CPU time"
+        + " (`OperatingSystemMXBean#getProcessCpuTime`: every thread, JIT, GC and exporters"
+        + " included, user and kernel) over the measured phase, per command; not measured for the"
+        + " pipeline. On a small host it is steadier than throughput, which also depends on how"
+        + " the CPUs are shared with redis-server. Peak RSS: `VmHWM` from `/proc/self/status` at the end of"
         + " each workload JVM, median over rounds; the JVM's default heap sizing applies, so it"
         + " mostly reflects how far the heap grew.");
     line("");
@@ -287,8 +298,8 @@ final class Report {
     line("");
     if (o.quick) {
       line("- Instrumentation check (QUICK mode: what arrived at the sink during the workload runs;"
-          + " the default batch span processor drops spans under load, so counts are not per"
-          + " command; duration points are cumulative):");
+          + " span queues drop spans under load, so counts are not per command; duration points"
+          + " are cumulative):");
     } else {
       line("- Instrumentation check (a separate JVM per agent, 100 Jedis + 100 Lettuce commands,"
           + " a receiver that keeps what it gets):");
@@ -322,10 +333,13 @@ final class Report {
           + " they did during it, keeping the less disturbed one (%d run(s) repeated).",
           100 * BenchmarkDriver.FOREIGN_CPU_WARNING, waitedSeconds, repeats));
     }
-    line("- Both agents keep the OpenTelemetry SDK's default batch span processor (queue 2048,"
-        + " batch 512, 5 s delay): at tens of thousands of commands per second the queue fills and"
-        + " most spans are dropped before export, by both agents alike. The cost measured is that of"
-        + " creating and ending every span and recording the metric, not of exporting every span.");
+    line("- Span export: both agents batch spans with the same `OTEL_BSP_*` defaults (queue 2048,"
+        + " batch 512, 5 s delay), the OTel agent through the SDK's batch span processor, this"
+        + " agent through its own queue with the same limits, which sends a batch as soon as it is"
+        + " full and encodes it itself (see the README). A span that finds the queue full is"
+        + " dropped; at tens of thousands of commands per second both agents drop part of their"
+        + " spans, so the cost measured is creating every span and recording every metric, plus"
+        + " encoding and sending the spans each agent kept.");
     line("- Start-up is the wall-clock time of a whole JVM running a main that prints one line:"
         + " agent premain, class loading/transformation, SDK set-up and the agents' shutdown"
         + " (final export to the sink) included.");
