@@ -49,7 +49,8 @@ public final class ClientTelemetry {
     this.spans = config.get(Settings.SPANS_ENABLED) && pipeline != null;
     this.pipeline = this.spans ? pipeline : null;
     this.metrics = config.get(Settings.METRICS_ENABLED);
-    this.queryText = config.get(Settings.QUERY_TEXT).equals("sanitized");
+    // only spans carry the query text: with spans off, it is not built at all
+    this.queryText = spans && config.get(Settings.QUERY_TEXT).equals("sanitized");
     this.queryTextMaxLength = config.get(Settings.QUERY_TEXT_MAX_LENGTH);
     this.resilience = new ResilienceTelemetry(otel, scope, version, metrics);
   }
