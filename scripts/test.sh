@@ -2,7 +2,8 @@
 # Runs every test: unit tests, in-process agent tests (Jedis 8.0.2 + 5.0.0, Lettuce 7.7.0 +
 # 6.1.10), the packaging test and the smoke tests of the packaged jar on forked apps, all
 # against real redis-server processes on loopback. Then the smoke tests again with the apps
-# on JDK 25 when it is installed.
+# on JDK 25 when it is installed, and the overhead benchmark's quick mode (no timed assertions:
+# it only has to run, so that it cannot rot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,3 +16,6 @@ if [ -x "$JDK25/bin/java" ]; then
   echo "smoke tests again, forked apps on $($JDK25/bin/java -version 2>&1 | head -1)"
   mvn -B -o verify -pl smoke-tests/tests -Dtest.java.home="$JDK25"
 fi
+
+echo "overhead benchmark, quick smoke mode (figures not comparable; the full run is benchmarks/run.sh)"
+bash benchmarks/run.sh --quick --no-build
