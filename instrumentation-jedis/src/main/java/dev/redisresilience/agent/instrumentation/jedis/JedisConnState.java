@@ -72,6 +72,11 @@ public final class JedisConnState {
     endpoint = null;
   }
 
+  /** The database the connection is in: the handshake's, then whatever SELECT chose. */
+  public long database() {
+    return database;
+  }
+
   public void database(long db) {
     if (db != database) {
       database = db;

@@ -28,6 +28,7 @@ import redis.clients.jedis.DefaultJedisSocketFactory;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -491,32 +492,47 @@ public final class JedisHelper {
   }
 
   private static void replaceSocket(Connection conn, JedisConnState s) {
+    long wanted = s.database(); // as the application left it: the handshake's, or a later SELECT
     try {
       conn.disconnect();
     } catch (RuntimeException ignored) {
       // already closed
     }
+    long selected = 0; // a bare connect() leaves the new connection in database 0
     if (s.clientConfig == null) {
       conn.connect();
-      return;
-    }
-    try {
-      Method m = initializeFromClientConfig;
-      if (m == null) {
-        m = findInitialize(conn.getClass());
-        m.setAccessible(true);
-        initializeFromClientConfig = m;
+    } else {
+      try {
+        Method m = initializeFromClientConfig;
+        if (m == null) {
+          m = findInitialize(conn.getClass());
+          m.setAccessible(true);
+          initializeFromClientConfig = m;
+        }
+        m.invoke(conn, s.clientConfig);
+        selected = ((JedisClientConfig) s.clientConfig).getDatabase();
+      } catch (InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException) {
+          throw (RuntimeException) cause;
+        }
+        throw new JedisConnectionException(cause);
+      } catch (ReflectiveOperationException e) {
+        conn.connect(); // no handshake method (unexpected version): at least a socket
       }
-      m.invoke(conn, s.clientConfig);
-    } catch (InvocationTargetException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause;
-      }
-      throw new JedisConnectionException(cause);
-    } catch (ReflectiveOperationException e) {
-      conn.connect(); // no handshake method (unexpected version): at least a socket
     }
+    if (wanted != selected) {
+      // the application had SELECTed another database on this connection (Jedis.select): a
+      // retried command must run there, not in the database of the handshake
+      JedisConnState internal = beginInternal(conn);
+      try {
+        conn.sendCommand(Protocol.Command.SELECT, Protocol.toByteArray((int) wanted));
+        conn.getStatusCodeReply();
+      } finally {
+        endInternal(internal);
+      }
+    }
+    s.database(wanted);
   }
 
   private static Method findInitialize(Class<?> type) throws NoSuchMethodException {

@@ -151,4 +151,37 @@ class JedisResilienceTest {
     assertThat(metric("redis.client.reconnects", "redis.client.reconnect.outcome", "success") - reconnectsBefore)
         .isEqualTo(1);
   }
+
+  @Test
+  void reconnectReturnsToTheDatabaseTheApplicationSelected() {
+    AttributeKey<String> namespace = AttributeKey.stringKey("db.namespace");
+    try (PolicyOverride p = PolicyOverride.with("health-check.interval", "100ms");
+        Jedis configured =
+            new Jedis(new HostAndPort(HOST, server.port()), DefaultJedisClientConfig.builder().database(2).build());
+        Jedis plain = new Jedis(HOST, server.port());
+        Jedis admin = new Jedis(HOST, server.port())) {
+      configured.select(5); // after the handshake's SELECT 2
+      configured.set("a", "in-5");
+      plain.select(7); // no handshake at all: a new socket starts in database 0
+      plain.set("b", "in-7");
+      admin.clientKill(redis.clients.jedis.params.ClientKillParams.clientKillParams()
+          .skipMe(redis.clients.jedis.params.ClientKillParams.SkipMe.YES)
+          .type(redis.clients.jedis.args.ClientType.NORMAL));
+      TestTelemetry.sleep(200);
+      TestTelemetry.reset();
+      // both connections are replaced before these run, and must be back where the app left them
+      assertThat(configured.get("a")).isEqualTo("in-5");
+      assertThat(plain.get("b")).isEqualTo("in-7");
+      configured.set("c", "written-after-reconnect");
+      admin.select(5);
+      assertThat(admin.get("c")).isEqualTo("written-after-reconnect");
+      assertThat(configured.getDB()).isEqualTo(5);
+    }
+    List<SpanData> spans = TestTelemetry.spans();
+    assertThat(spans).extracting(s -> s.getName().substring(0, s.getName().indexOf(' ')))
+        .containsExactly("GET", "GET", "SET", "SELECT", "GET");
+    assertThat(spans.get(0).getAttributes().get(namespace)).isEqualTo("5");
+    assertThat(spans.get(1).getAttributes().get(namespace)).isEqualTo("7");
+    assertThat(spans.get(2).getAttributes().get(namespace)).isEqualTo("5");
+  }
 }
