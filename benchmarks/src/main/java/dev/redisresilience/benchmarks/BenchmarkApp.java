@@ -106,7 +106,8 @@ public final class BenchmarkApp {
         String.format(
             Locale.ROOT,
             "RESULT workload=%s ops=%d seconds=%.6f opsPerSec=%.1f allocBytesPerOp=%.1f"
-                + " allocAllBytesPerOp=%.1f cpuMicrosPerOp=%.3f peakRssKb=%d threads=%d",
+                + " allocAllBytesPerOp=%.1f cpuMicrosPerOp=%.3f peakRssKb=%d threads=%d"
+                + " commandsRun=%d",
             workload,
             m.ops,
             m.seconds,
@@ -115,7 +116,8 @@ public final class BenchmarkApp {
             (double) m.allocAllBytes / m.ops,
             m.cpuNanos < 0 ? -1.0 : m.cpuNanos / 1e3 / m.ops,
             peakRssKb(),
-            m.threads));
+            m.threads,
+            m.commandsRun));
     System.out.flush();
     // agents' shutdown hooks (final export) still run
     System.exit(0);
@@ -129,6 +131,7 @@ public final class BenchmarkApp {
     long allocAllBytes;
     long cpuNanos = -1; // process CPU (all threads, JIT and GC included) in the measured phase
     int threads;
+    long commandsRun; // every command of the run, warm-up and start included (spans expected)
   }
 
   private static long processCpuNanos() {
@@ -216,6 +219,7 @@ public final class BenchmarkApp {
       Map<Long, Long> all1 = allocatedByThread();
       Measurement m = new Measurement();
       m.ops = commands;
+      m.commandsRun = (long) commands * (warmups + 1);
       m.seconds = (t1 - t0) / 1e9;
       m.allocBytes = a1 - a0;
       m.allocAllBytes = delta(all0, all1);
@@ -311,6 +315,7 @@ public final class BenchmarkApp {
     }
     Measurement m = new Measurement();
     m.ops = 200;
+    m.commandsRun = 200;
     m.seconds = (System.nanoTime() - t0) / 1e9;
     m.threads = 1;
     return m;
@@ -385,6 +390,7 @@ public final class BenchmarkApp {
     }
     Measurement m = new Measurement();
     m.ops = ops1 - ops0;
+    m.commandsRun = sum(counters);
     m.seconds = (t1 - t0) / 1e9;
     m.allocBytes = a1 - a0;
     m.allocAllBytes = delta(all0, all1);

@@ -196,6 +196,8 @@ public final class BenchmarkDriver {
     final long exportRequests;
     final double foreignCpu;
     double cpuMicrosPerOp = -1; // process CPU of the workload JVM per command; -1: not measured
+    long spansDelivered; // spans the sink received from this JVM (it runs alone)
+    long commandsRun = -1; // every command the JVM ran, warm-up included; -1: not reported
 
     Sample(int round, Workload workload, Agent agent, double value, double allocPerOp,
         double allocAllPerOp, long peakRssKb, long exportRequests, double foreignCpu) {
@@ -505,6 +507,7 @@ public final class BenchmarkDriver {
   private void workload(int round, Workload w, Agent agent) {
     quietly(w.id + " " + agent.id, () -> {
       long exports0 = sink.httpRequests();
+      long spans0 = sink.spansReceived();
       long timeoutS = w.kind == Kind.TIME ? 300 : 90 + (o.warmupMs + o.measureMs) / 1000;
       ForkedJvm jvm = jvm(w.id, agent, sink.httpEndpoint())
           .mainClass(BenchmarkApp.class.getName())
@@ -518,6 +521,7 @@ public final class BenchmarkDriver {
       double foreign = cpu.read().foreignShare(before);
       r.assertSuccess();
       long exports = sink.httpRequests() - exports0;
+      long spans = sink.spansReceived() - spans0; // final exports happen before the JVM exits
       Map<String, String> kv = result(r);
       double value = Double.parseDouble(kv.get(w.kind == Kind.TIME ? "seconds" : "opsPerSec"));
       Sample s = new Sample(round, w, agent, value, Double.parseDouble(kv.get("allocBytesPerOp")),
@@ -525,6 +529,10 @@ public final class BenchmarkDriver {
           exports, foreign);
       if (kv.containsKey("cpuMicrosPerOp")) {
         s.cpuMicrosPerOp = Double.parseDouble(kv.get("cpuMicrosPerOp"));
+      }
+      s.spansDelivered = spans;
+      if (kv.containsKey("commandsRun")) {
+        s.commandsRun = Long.parseLong(kv.get("commandsRun"));
       }
       String line = r.linesStartingWith("RESULT").get(0);
       return new Run() {
@@ -537,14 +545,14 @@ public final class BenchmarkDriver {
         public void record() {
           samples.add(s);
           raw.add(String.format(Locale.ROOT,
-              "round=%d agent=%s %s otlpRequests=%d foreignCpu=%.3f", round + 1, agent.id, line,
-              exports, foreign));
+              "round=%d agent=%s %s otlpRequests=%d spansDelivered=%d foreignCpu=%.3f", round + 1,
+              agent.id, line, exports, spans, foreign));
           String shown = w.kind == Kind.TIME
               ? String.format(Locale.ROOT, "%.3f s", value)
               : String.format(Locale.ROOT, "%,.0f ops/s", value);
           progress(round, w.id, agent, String.format(Locale.ROOT,
-              "%-14s alloc %,7.0f B/op  peak RSS %,5d MiB  OTLP requests %3d  other CPU %.0f%%",
-              shown, s.allocPerOp, s.peakRssKb / 1024, exports, 100 * foreign));
+              "%-14s alloc %,7.0f B/op  peak RSS %,5d MiB  spans delivered %,9d  other CPU %.0f%%",
+              shown, s.allocPerOp, s.peakRssKb / 1024, spans, 100 * foreign));
         }
       };
     });

@@ -197,6 +197,36 @@ final class Report {
         + " throughput, ratio - 1 for times (negative: faster than no agent, i.e. noise).");
     line("");
 
+    // ------------------------------------------------------------ spans delivered
+    line("## Spans delivered");
+    line("");
+    line("Both agents queue spans in memory and drop them when the queue is full (default"
+        + " `otel.bsp.max.queue.size` 2048), so an agent that drops is doing less work than one that"
+        + " exports everything: throughput must be read next to this. Spans the sink received from"
+        + " the workload JVM (after its exit, final export included) per command it ran, warm-up"
+        + " included; the pipeline gives the count (this agent: one span per pipeline).");
+    line("");
+    line("| Workload | This agent: delivered / commands, median (min-max) | OTel agent |");
+    line("|---|---:|---:|");
+    for (Workload w : Workload.values()) {
+      StringBuilder r = new StringBuilder("| ").append(w.label(o));
+      for (Agent a : new Agent[] {Agent.OURS, Agent.OTEL}) {
+        r.append(" | ");
+        if (w.kind == Kind.THROUGHPUT) {
+          Stats st = stats(w, a,
+              x -> x.commandsRun > 0 ? 100.0 * x.spansDelivered / x.commandsRun : -1);
+          r.append(st.median < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f%% (%.1f-%.1f%%)",
+              st.median, st.min, st.max));
+        } else {
+          Stats st = stats(w, a, x -> x.spansDelivered);
+          r.append(String.format(Locale.ROOT, "%,.0f spans (%,.0f-%,.0f)", st.median, st.min,
+              st.max));
+        }
+      }
+      line(r.append(" |").toString());
+    }
+    line("");
+
     // ------------------------------------------------------------ allocation and memory
     line("## Allocation, memory, size");
     line("");

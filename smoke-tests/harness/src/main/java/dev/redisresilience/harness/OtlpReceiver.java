@@ -50,6 +50,16 @@ import java.util.zip.GZIPInputStream;
  * records that tests can assert on exactly.
  */
 public final class OtlpReceiver implements AutoCloseable {
+  static {
+    // Collectors answer with TCP_NODELAY (Go sets it on every connection); the JDK's HttpServer
+    // does not unless told, so its response body waits for the ACK of the headers, which the
+    // client delays by 40 ms: one request per 40 ms per connection, and exporters that queue
+    // spans faster than that drop them. Read once, when the first HttpServer is made.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final HttpServer http;
   private final Server grpc;
   private final ExecutorService httpExecutor = Executors.newFixedThreadPool(2, r -> {
@@ -62,6 +72,7 @@ public final class OtlpReceiver implements AutoCloseable {
   private final List<ReceivedLog> logs = new CopyOnWriteArrayList<>();
   private final AtomicLong httpRequests = new AtomicLong();
   private final AtomicLong grpcRequests = new AtomicLong();
+  private final AtomicLong spansReceived = new AtomicLong();
   private volatile boolean discard;
   private volatile java.util.function.Consumer<ReceivedSpan> spanListener;
 
@@ -117,6 +128,11 @@ public final class OtlpReceiver implements AutoCloseable {
       throw new IllegalStateException("started without gRPC");
     }
     return "http://127.0.0.1:" + grpc.getPort();
+  }
+
+  /** Spans received so far, over both protocols, also when discarding. */
+  public long spansReceived() {
+    return spansReceived.get();
   }
 
   public long httpRequests() {
@@ -250,6 +266,13 @@ public final class OtlpReceiver implements AutoCloseable {
   }
 
   private void accept(ExportTraceServiceRequest req) {
+    long n = 0;
+    for (ResourceSpans rs : req.getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        n += ss.getSpansCount();
+      }
+    }
+    spansReceived.addAndGet(n);
     if (discard) {
       return;
     }
