@@ -39,6 +39,7 @@ public final class SpanPipeline {
   private volatile boolean flushRequested;
   private volatile Thread waiting;
   private long lastDropReport;
+  private long droppedReported; // dropped.get() when drops were last logged
 
   public SpanPipeline(
       List<SpanExporter> exporters,
@@ -161,7 +162,7 @@ public final class SpanPipeline {
           notifyAll();
         }
       }
-      reportDrops();
+      reportDrops(false);
       next = System.nanoTime() + delayNanos;
     }
   }
@@ -202,14 +203,18 @@ public final class SpanPipeline {
     }
   }
 
-  private void reportDrops() {
-    long d = dropped.get();
-    long now = System.nanoTime();
-    if (d > 0 && now - lastDropReport > TimeUnit.MINUTES.toNanos(1)) {
-      lastDropReport = now;
+  /** Logs spans dropped since the last log line, at most once a minute unless {@code force}. */
+  private synchronized void reportDrops(boolean force) {
+    long total = dropped.get();
+    long t = System.nanoTime();
+    if (total > droppedReported
+        && (force || lastDropReport == 0 || t - lastDropReport > TimeUnit.MINUTES.toNanos(1))) {
+      lastDropReport = t;
+      long d = total - droppedReported;
+      droppedReported = total;
       AgentLog.warn(
           "telemetry: "
-              + dropped.getAndSet(0)
+              + d
               + " span(s) dropped since the last report: the export queue (" + maxQueue
               + ", otel.bsp.max.queue.size) was full");
     }
@@ -239,8 +244,10 @@ public final class SpanPipeline {
     flush(timeoutMillis);
     running = false;
     LockSupport.unpark(worker);
+    reportDrops(true); // what the last minute dropped would otherwise never be told
   }
 
+  /** Spans dropped since start because the queue was full. */
   public long dropped() {
     return dropped.get();
   }

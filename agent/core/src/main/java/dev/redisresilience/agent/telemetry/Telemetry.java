@@ -39,6 +39,13 @@ public final class Telemetry {
             .setUnit("{fault}")
             .setDescription("Faults inside the agent; the application's calls were not affected.")
             .build();
+    if (spans != null) {
+      otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
+          .counterBuilder(TelemetryNames.AGENT_SPANS_DROPPED)
+          .setUnit("{span}")
+          .setDescription("Spans not exported because the export queue was full.")
+          .buildWithCallback(m -> m.record(spans.dropped()));
+    }
   }
 
   /**

@@ -72,4 +72,5 @@ public final class TelemetryNames {
   // --- the agent's own health ---
   public static final String AGENT_FAULTS = "redis.resilience.agent.faults";
   public static final String AGENT_FAULT_KIND = "redis.resilience.fault.kind";
+  public static final String AGENT_SPANS_DROPPED = "redis.resilience.agent.spans.dropped";
 }
