@@ -8,6 +8,7 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,8 +21,17 @@ import java.util.concurrent.locks.LockSupport;
  * the exporter the SDK configured from OTEL_* settings, with the SDK's resource, and keeps the
  * batch processor's semantics: bounded queue (drops when full, counted), batches of at most
  * {@code maxBatch}, exported every {@code delay} or as soon as a batch is full.
+ *
+ * <p>Unlike the batch processor, up to {@link #MAX_IN_FLIGHT} OTLP requests may be in flight at
+ * once: one request at a time is a round trip per batch, and at tens of thousands of operations
+ * a second the queue fills during that round trip (measured: 45-65% of spans dropped at 50-70k
+ * commands/s on a 2-core host, under 7% with more in flight). Requests are independent byte
+ * arrays, and the SDK's OTLP senders are asynchronous. Any other exporter is called one export at
+ * a time, as the SpanExporter contract requires.
  */
 public final class SpanPipeline {
+  static final int MAX_IN_FLIGHT = 4;
+
   private final List<SpanSink> sinks = new ArrayList<>();
   private final OtlpSpanEncoder encoder = new OtlpSpanEncoder();
   private final Resource resource;
@@ -31,6 +41,8 @@ public final class SpanPipeline {
   private final int maxBatch;
   private final long delayNanos;
   private final long exportTimeoutNanos;
+  private final int maxInFlight;
+  private final Semaphore inFlight;
   private final ConcurrentLinkedQueue<RecordedSpan> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicLong dropped = new AtomicLong();
@@ -61,9 +73,14 @@ public final class SpanPipeline {
       long delayNanos,
       long exportTimeoutNanos,
       boolean synchronous) {
+    boolean allEncoded = true;
     for (SpanExporter e : exporters) {
-      sinks.add(synchronous ? SpanSink.generic(e) : SpanSink.of(e));
+      SpanSink sink = synchronous ? SpanSink.generic(e) : SpanSink.of(e);
+      sinks.add(sink);
+      allEncoded &= sink.encoded();
     }
+    this.maxInFlight = allEncoded && !synchronous ? MAX_IN_FLIGHT : 1;
+    this.inFlight = new Semaphore(maxInFlight);
     this.resource = resource;
     this.sampler = keepsEverything(sampler) ? null : sampler;
     this.maxQueue = Math.max(1, maxQueue);
@@ -157,6 +174,7 @@ public final class SpanPipeline {
         drain(batch);
       }
       if (flushing) {
+        awaitExports();
         flushRequested = false;
         synchronized (this) {
           notifyAll();
@@ -176,7 +194,11 @@ public final class SpanPipeline {
   }
 
   private void export(List<RecordedSpan> batch) {
+    boolean permit = false;
     try {
+      // at most maxInFlight exports at once; one that never completes is given up on after the
+      // export timeout, as the batch processor does
+      permit = inFlight.tryAcquire(exportTimeoutNanos, TimeUnit.NANOSECONDS);
       byte[][] request = {null};
       SpanSink.Encoded encoded =
           () -> {
@@ -195,11 +217,33 @@ public final class SpanPipeline {
       }
       CompletableResultCode all =
           results.size() == 1 ? results.get(0) : CompletableResultCode.ofAll(results);
-      all.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+      if (permit) {
+        permit = false; // released when the export completes
+        all.whenComplete(inFlight::release);
+      }
+      if (maxInFlight == 1) {
+        all.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       AgentFaults.record(e);
     } finally {
-      batch.clear();
+      if (permit) {
+        inFlight.release();
+      }
+      batch.clear(); // requests are encoded (or copied, for other exporters) by now
+    }
+  }
+
+  /** Waits until no export is in flight, at most the export timeout. */
+  private void awaitExports() {
+    try {
+      if (inFlight.tryAcquire(maxInFlight, exportTimeoutNanos, TimeUnit.NANOSECONDS)) {
+        inFlight.release(maxInFlight);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

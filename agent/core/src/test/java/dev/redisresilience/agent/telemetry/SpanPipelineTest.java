@@ -2,15 +2,21 @@ package dev.redisresilience.agent.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -71,5 +77,58 @@ class SpanPipelineTest {
     p.shutdown(5000);
     assertThat(exporter.exported.get()).isEqualTo(6); // the 2 of the stalled batch + the 4 queued
     assertThat(p.dropped()).isEqualTo(6); // a total: logging the drops does not reset it
+  }
+
+  @Test
+  void otlpRequestsOverlapUpToTheLimitAndFlushWaitsForThem() throws Exception {
+    AtomicInteger active = new AtomicInteger();
+    AtomicInteger maxActive = new AtomicInteger();
+    AtomicInteger received = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext("/v1/traces", ex -> {
+      int now = active.incrementAndGet();
+      maxActive.accumulateAndGet(now, Math::max);
+      try (InputStream in = ex.getRequestBody()) {
+        int n = ExportTraceServiceRequest.parseFrom(in.readAllBytes())
+            .getResourceSpans(0).getScopeSpans(0).getSpansCount();
+        release.await(10, TimeUnit.SECONDS); // a slow collector: every request waits
+        received.addAndGet(n);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        active.decrementAndGet();
+      }
+      ex.getResponseHeaders().add("Content-Type", "application/x-protobuf");
+      ex.sendResponseHeaders(200, -1);
+      ex.close();
+    });
+    server.start();
+    OtlpHttpSpanExporter exporter = OtlpHttpSpanExporter.builder()
+        .setEndpoint("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/traces")
+        .build();
+    SpanPipeline p = new SpanPipeline(Collections.singletonList(exporter), Resource.empty(), null,
+        100, 1, TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(10));
+    try {
+      for (int i = 0; i < 6; i++) {
+        p.submit(span(i)); // batches of one: six requests
+      }
+      for (int i = 0; i < 500 && active.get() < SpanPipeline.MAX_IN_FLIGHT; i++) {
+        Thread.sleep(10);
+      }
+      Thread.sleep(200); // room for a fifth request, which must not come
+      assertThat(active.get()).isEqualTo(SpanPipeline.MAX_IN_FLIGHT);
+      release.countDown();
+      p.flush(10_000); // returns once every request has been answered
+      assertThat(received.get()).isEqualTo(6);
+      assertThat(maxActive.get()).isEqualTo(SpanPipeline.MAX_IN_FLIGHT);
+      assertThat(p.dropped()).isZero();
+    } finally {
+      release.countDown();
+      p.shutdown(1000);
+      exporter.shutdown();
+      server.stop(0);
+    }
   }
 }
