@@ -86,7 +86,8 @@ class SpanPipelineTest {
     AtomicInteger received = new AtomicInteger();
     CountDownLatch release = new CountDownLatch(1);
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.setExecutor(Executors.newCachedThreadPool());
+    java.util.concurrent.ExecutorService handlers = Executors.newCachedThreadPool();
+    server.setExecutor(handlers);
     server.createContext("/v1/traces", ex -> {
       int now = active.incrementAndGet();
       maxActive.accumulateAndGet(now, Math::max);
@@ -129,6 +130,7 @@ class SpanPipelineTest {
       p.shutdown(1000);
       exporter.shutdown();
       server.stop(0);
+      handlers.shutdownNow();
     }
   }
 }
