@@ -23,18 +23,8 @@ for a in "$@"; do
   esac
 done
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-missing=()
-command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
-command -v mvn >/dev/null 2>&1 || missing+=(maven)
-command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source scripts/lib.sh # installs redis-server, Maven and a JDK when missing
+ensure_tools
 
 if [ "$BUILD" -eq 1 ]; then
   echo "building the agent and the benchmark (mvn package, tests skipped)..."

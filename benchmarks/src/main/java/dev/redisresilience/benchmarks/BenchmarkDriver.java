@@ -116,19 +116,19 @@ public final class BenchmarkDriver {
           case "--quick":
             break;
           case "--agent-jar":
-            o.agentJar = Paths.get(args[++i]).toAbsolutePath().normalize();
+            o.agentJar = path(args[++i]);
             break;
           case "--otel-jar":
-            o.otelJar = Paths.get(args[++i]).toAbsolutePath().normalize();
+            o.otelJar = path(args[++i]);
             break;
           case "--classes":
-            o.classes = Paths.get(args[++i]).toAbsolutePath().normalize();
+            o.classes = path(args[++i]);
             break;
           case "--app-classpath-file":
-            o.appClasspathFile = Paths.get(args[++i]).toAbsolutePath().normalize();
+            o.appClasspathFile = path(args[++i]);
             break;
           case "--out":
-            o.out = Paths.get(args[++i]).toAbsolutePath().normalize();
+            o.out = path(args[++i]);
             break;
           case "--agent-build":
             o.agentBuild = args[++i];
@@ -181,6 +181,10 @@ public final class BenchmarkDriver {
         throw new IllegalArgumentException("rounds >= 1, measure >= 0.1 s, pipeline >= 1");
       }
       return o;
+    }
+
+    private static Path path(String arg) {
+      return Paths.get(arg).toAbsolutePath().normalize();
     }
   }
 
