@@ -17,6 +17,11 @@ public final class Failure {
     CANCELLED,
     /** The agent refused a retry because the retry budget is exhausted. */
     BUDGET_EXHAUSTED,
+    /**
+     * The connection lost session state the agent cannot restore (WATCH, MULTI, tracking ...): the
+     * command was neither re-run elsewhere nor sent on a connection without that state.
+     */
+    SESSION_STATE_LOST,
     /** Anything else, e.g. a client-side usage error. */
     OTHER
   }
@@ -33,19 +38,27 @@ public final class Failure {
   public static final String TYPE_CONNECTION = "connection";
   public static final String TYPE_CANCELLED = "cancelled";
   public static final String TYPE_BUDGET_EXHAUSTED = "agent_budget_exhausted";
+  public static final String TYPE_SESSION_STATE_LOST = "session_state_lost";
 
   private final Kind kind;
   private final Phase phase;
   private final String statusCode;
   private final String errorType;
   private final Throwable cause;
+  private final boolean connectFailure;
 
   private Failure(Kind kind, Phase phase, String statusCode, String errorType, Throwable cause) {
+    this(kind, phase, statusCode, errorType, cause, false);
+  }
+
+  private Failure(
+      Kind kind, Phase phase, String statusCode, String errorType, Throwable cause, boolean connectFailure) {
     this.kind = kind;
     this.phase = phase;
     this.statusCode = statusCode;
     this.errorType = errorType;
     this.cause = cause;
+    this.connectFailure = connectFailure;
   }
 
   /** An error reply; the status code is the reply's first word (ERR, WRONGTYPE, LOADING ...). */
@@ -59,6 +72,24 @@ public final class Failure {
 
   public static Failure connection(Phase phase, Throwable cause) {
     return new Failure(Kind.CONNECTION, phase, null, TYPE_CONNECTION, cause);
+  }
+
+  /**
+   * A new connection to the server could not be made (refused, unreachable, the handshake
+   * failed): evidence about the server, unlike an established connection that broke.
+   */
+  public static Failure connectFailed(Throwable cause) {
+    return new Failure(Kind.CONNECTION, Phase.NOT_SENT, null, TYPE_CONNECTION, cause, true);
+  }
+
+  /** A connect or handshake that timed out. */
+  public static Failure connectTimedOut(Throwable cause) {
+    return new Failure(Kind.TIMEOUT, Phase.NOT_SENT, null, TYPE_TIMEOUT, cause, true);
+  }
+
+  /** The command was refused, not sent: its connection lost state that cannot be restored. */
+  public static Failure sessionStateLost(Throwable cause) {
+    return new Failure(Kind.SESSION_STATE_LOST, Phase.NOT_SENT, null, TYPE_SESSION_STATE_LOST, cause);
   }
 
   public static Failure cancelled(Throwable cause) {
@@ -124,6 +155,20 @@ public final class Failure {
 
   public Throwable cause() {
     return cause;
+  }
+
+  /** True when making a new connection failed (connect or handshake), not an established one. */
+  public boolean isConnectFailure() {
+    return connectFailure;
+  }
+
+  /**
+   * True when the server may or may not have executed the command: a connection or timeout
+   * failure after the request may have left. A server's error reply is a known outcome.
+   */
+  public boolean outcomeUnknown() {
+    return phase == Phase.MAYBE_SENT
+        && (kind == Kind.CONNECTION || kind == Kind.TIMEOUT || kind == Kind.CANCELLED);
   }
 
   @Override

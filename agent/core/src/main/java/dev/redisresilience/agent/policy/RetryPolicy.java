@@ -27,7 +27,9 @@ public final class RetryPolicy {
     NOT_IDEMPOTENT("not_idempotent"),
     ATTEMPTS_EXHAUSTED("attempts_exhausted"),
     DEADLINE("deadline_exceeded"),
-    BUDGET_EXHAUSTED(Failure.TYPE_BUDGET_EXHAUSTED);
+    BUDGET_EXHAUSTED(Failure.TYPE_BUDGET_EXHAUSTED),
+    /** The connection carried session state a retry on a fresh connection would not have. */
+    SESSION_STATE_LOST(Failure.TYPE_SESSION_STATE_LOST);
 
     public final String value;
 
@@ -101,6 +103,20 @@ public final class RetryPolicy {
   public static boolean provenNotExecuted(Failure f) {
     return f.phase() == Failure.Phase.NOT_SENT
         || (f.kind() == Failure.Kind.SERVER && REJECTED_WITHOUT_EXECUTION.contains(f.statusCode()));
+  }
+
+  /**
+   * True when running the command again cannot do harm: the failure proves the server did not
+   * execute it, or its outcome is known (an error reply), or the command is safe to re-run.
+   */
+  public boolean safeToRerun(CommandInfo cmd, ArgView args, Failure f) {
+    if (provenNotExecuted(f) || !f.outcomeUnknown()) {
+      return true;
+    }
+    Safety safety = cmd.safetyDependsOnArgs() ? cmd.safety(args) : cmd.baseSafety();
+    return safety == Safety.READ_ONLY
+        || safety == Safety.IDEMPOTENT
+        || (safety == Safety.NOT_IDEMPOTENT && (unsafeWrites || idempotentCommands.contains(cmd.name())));
   }
 
   /**

@@ -13,8 +13,6 @@ public final class ServerState {
   /** 0 = up; otherwise System.nanoTime() of the first failure of the current outage. */
   private final AtomicLong downSince = new AtomicLong();
   private volatile boolean budgetExhaustedReported;
-  /** System.nanoTime() when the last outage ended (0: never down). */
-  private volatile long lastUpNanos;
 
   ServerState(String address, int port, RetryBudget budget) {
     this.address = address;
@@ -52,17 +50,7 @@ public final class ServerState {
     if (since == 0) {
       return -1;
     }
-    lastUpNanos = nowNanos;
     return Math.max(0, nowNanos - since);
-  }
-
-  /**
-   * A connection made before the server last came back is a leftover of that outage (a pooled
-   * connection to the old process): its failure is no news about the server.
-   */
-  public boolean predatesRecovery(long connectedNanos) {
-    long up = lastUpNanos;
-    return up != 0 && connectedNanos != 0 && connectedNanos - up < 0;
   }
 
   /** True the first time the budget refuses a retry since it last allowed one. */

@@ -65,6 +65,8 @@ public final class TelemetryNames {
   // --- values ---
   public static final String OUTCOME_SUCCESS = "success";
   public static final String OUTCOME_FAILURE = "failure";
+  /** A retry left to the client's own loop (JedisCluster): the agent only let it happen. */
+  public static final String OUTCOME_DELEGATED = "delegated";
   public static final String TIMEOUT_CONNECT = "connect";
   public static final String TIMEOUT_COMMAND = "command";
   public static final String TIMEOUT_BLOCKING = "blocking";

@@ -5,7 +5,6 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.redisresilience.agent.install.TypeInstrumentation;
-import dev.redisresilience.agent.telemetry.Operation;
 import java.net.Socket;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
@@ -55,23 +54,35 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
     t.applyAdvice(named("ping").and(takesArguments(0)), getClass().getName() + "$InternalAdvice");
   }
 
+  /**
+   * A connect of a connection the agent could not restore is refused (the body is skipped and
+   * the method throws): Jedis would otherwise open a bare socket, without AUTH or SELECT.
+   */
   public static class ConnectAdvice {
-    @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static boolean enter(@Advice.This Object conn) {
-      return ((redis.clients.jedis.Connection) conn).isConnected(); // connect() is a no-op then
+    @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+    public static boolean enter(
+        @Advice.This Object conn,
+        @Advice.Local("wasConnected") boolean wasConnected,
+        @Advice.Local("refused") Throwable refused) {
+      wasConnected = ((redis.clients.jedis.Connection) conn).isConnected(); // connect() is a no-op then
+      refused = wasConnected ? null : JedisConnections.connectGuard(conn);
+      return refused != null;
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(
         @Advice.This Object conn,
-        @Advice.Enter boolean wasConnected,
+        @Advice.Local("wasConnected") boolean wasConnected,
+        @Advice.Local("refused") Throwable refused,
         @Advice.FieldValue("socketFactory") Object factory,
         @Advice.FieldValue("socket") Socket socket,
-        @Advice.Thrown Throwable thrown) {
-      if (thrown != null) {
-        JedisHelper.connectThrew(conn, factory, thrown);
+        @Advice.Thrown(readOnly = false) Throwable thrown) {
+      if (refused != null) {
+        thrown = refused;
+      } else if (thrown != null) {
+        JedisConnections.connectThrew(conn, factory, thrown);
       } else if (!wasConnected) {
-        JedisHelper.connected(conn, factory, socket);
+        JedisConnections.connected(conn, factory, socket);
       }
     }
   }
@@ -82,93 +93,116 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         @Advice.This Object conn,
         @Advice.FieldValue("socketFactory") Object factory,
         @Advice.Argument(0) JedisClientConfig config) {
-      return JedisHelper.handshake(conn, factory, config);
+      return JedisConnections.handshake(conn, factory, config);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisConnState state, @Advice.Thrown Throwable thrown) {
-      JedisHelper.handshakeDone(state, thrown);
+      JedisConnections.handshakeDone(state, thrown);
     }
   }
 
   /**
    * One attempt. The enter advice prepares the connection and widens the blocking timeout field
-   * for this attempt; the exit advice restores it, records the attempt and may retry, replacing
-   * what the method returns or throws with the retried outcome.
+   * for this attempt, or skips the body when the connection cannot be made fit; the exit advice
+   * restores the field, records the attempt and may retry, replacing what the method returns or
+   * throws with the retried outcome.
    */
   public static class ExecuteAdvice {
-    @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static JedisAttempt enter(
+    @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+    public static boolean enter(
         @Advice.This Object conn,
         @Advice.FieldValue("socketFactory") Object factory,
         @Advice.FieldValue(value = "infiniteSoTimeout", readOnly = false) int infinite,
-        @Advice.Argument(0) CommandObject<?> command) {
-      JedisAttempt a = JedisHelper.attemptEnter(conn, factory, command);
-      if (a != null) {
-        infinite = JedisHelper.attemptTimeout(a, conn, command.getArguments().isBlocking(), infinite);
-        JedisHelper.applyAttemptTimeout(a, conn);
+        @Advice.Argument(0) CommandObject<?> command,
+        @Advice.Local("attempt") JedisAttempt attempt) {
+      attempt = JedisOperations.attemptEnter(conn, factory, command);
+      if (attempt == null) {
+        return false;
       }
-      return a;
+      if (attempt.refused != null) {
+        return true; // not sent: the exit advice fails the attempt
+      }
+      infinite = JedisTimeouts.attemptTimeout(attempt, conn, command.getArguments().isBlocking(), infinite);
+      JedisTimeouts.applyAttemptTimeout(attempt, conn);
+      return false;
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(
         @Advice.This Object conn,
-        @Advice.Enter JedisAttempt attempt,
+        @Advice.Local("attempt") JedisAttempt attempt,
         @Advice.Argument(0) CommandObject<?> command,
         @Advice.FieldValue(value = "infiniteSoTimeout", readOnly = false) int infinite,
         @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
         @Advice.Thrown(readOnly = false) Throwable thrown) {
       if (attempt != null) {
-        infinite = attempt.previousInfinite;
-        JedisHelper.Outcome out = JedisHelper.attemptExit(attempt, conn, command, returned, thrown);
+        Throwable failed = thrown;
+        if (attempt.refused != null) {
+          failed = attempt.refused;
+        } else {
+          infinite = attempt.previousInfinite;
+        }
+        JedisOutcome out = JedisOperations.attemptExit(attempt, conn, command, returned, failed);
         if (out != null) {
           returned = out.value;
           thrown = out.thrown;
+        } else if (failed != thrown) {
+          thrown = failed;
         }
       }
     }
   }
 
+  /** A legacy-style command's send; skipped (and failing) when the connection cannot be used. */
   public static class SendAdvice {
-    @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static Operation enter(
+    @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+    public static boolean enter(
         @Advice.This Object conn,
         @Advice.FieldValue("socketFactory") Object factory,
-        @Advice.Argument(0) CommandArguments args) {
-      return JedisHelper.sendEnter(conn, factory, args);
+        @Advice.Argument(0) CommandArguments args,
+        @Advice.Local("attempt") JedisAttempt attempt) {
+      attempt = JedisOperations.sendEnter(conn, factory, args);
+      return attempt != null && attempt.refused != null;
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(
-        @Advice.This Object conn, @Advice.Enter Operation op, @Advice.Thrown Throwable thrown) {
-      JedisHelper.sendExit(conn, op, thrown);
+        @Advice.This Object conn,
+        @Advice.Local("attempt") JedisAttempt attempt,
+        @Advice.Thrown(readOnly = false) Throwable thrown) {
+      if (attempt != null) {
+        if (attempt.refused != null) {
+          thrown = attempt.refused;
+        }
+        JedisOperations.sendExit(conn, attempt, thrown);
+      }
     }
   }
 
   public static class ReadAdvice {
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.This Object conn, @Advice.Thrown Throwable thrown) {
-      JedisHelper.readExit(conn, thrown);
+      JedisOperations.readExit(conn, thrown);
     }
   }
 
   public static class FlushAdvice {
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.This Object conn, @Advice.Thrown Throwable thrown) {
-      JedisHelper.flushFailed(conn, thrown);
+      JedisOperations.flushFailed(conn, thrown);
     }
   }
 
   public static class InternalAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisConnState enter(@Advice.This Object conn) {
-      return JedisHelper.beginInternal(conn);
+      return JedisConnections.beginInternal(conn);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisConnState state) {
-      JedisHelper.endInternal(state);
+      JedisConnections.endInternal(state);
     }
   }
 }

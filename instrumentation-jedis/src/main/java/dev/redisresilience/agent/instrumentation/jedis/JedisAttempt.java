@@ -15,12 +15,15 @@ public final class JedisAttempt {
   public int previousInfinite;
   /** The attempt raised the socket's timeout itself and must roll it back. */
   public boolean rollback;
-  public final int number;
+  /**
+   * Set when the connection could not be made fit for this attempt (its replacement failed, or
+   * it lost session state): the command is not sent and the attempt fails with this instead.
+   */
+  public Throwable refused;
 
-  public JedisAttempt(JedisCall call, boolean owner, JedisConnState state, int number) {
+  public JedisAttempt(JedisCall call, boolean owner, JedisConnState state) {
     this.call = call;
     this.owner = owner;
     this.state = state;
-    this.number = number;
   }
 }

@@ -1,5 +1,6 @@
 package dev.redisresilience.agent.instrumentation.jedis;
 
+import dev.redisresilience.agent.core.SessionState;
 import dev.redisresilience.agent.telemetry.Endpoint;
 import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
@@ -36,8 +37,24 @@ public final class JedisConnState {
   public long connectedNanos;
   /** The current attempt's flush failed: its request cannot have been executed. */
   public boolean flushFailed;
+  /** What the application set on this connection beyond the handshake (WATCH, MULTI ...). */
+  public final SessionState session = new SessionState();
+  /**
+   * The agent closed the socket to replace it and could not make the new one usable: until it
+   * does, the connection must not be connected bare by the client (no AUTH, no SELECT).
+   */
+  public boolean agentDisconnected;
+  /** Why the last replacement failed; the cause of the errors while {@link #agentDisconnected}. */
+  public Throwable replaceFailure;
+  /** The agent itself is replacing the socket (its connect and handshake are allowed). */
+  public boolean replacing;
 
-  /** Commands sent with sendCommand whose reply has not been read yet (legacy Jedis style). */
+  /**
+   * Commands sent with sendCommand whose reply has not been read yet (legacy Jedis style). A
+   * connection whose replies are never read (CLIENT REPLY OFF) cannot grow it past this.
+   */
+  static final int MAX_PENDING = 1024;
+
   private final ArrayDeque<Operation> pending = new ArrayDeque<>(2);
 
   public boolean hasServer() {
@@ -94,8 +111,15 @@ public final class JedisConnState {
   }
 
   public void push(Operation op) {
+    Operation evicted = null;
     synchronized (pending) {
+      if (pending.size() >= MAX_PENDING) {
+        evicted = pending.pollFirst();
+      }
       pending.addLast(op);
+    }
+    if (evicted != null) {
+      evicted.end(null); // its reply never came (CLIENT REPLY OFF): sent is all that is known
     }
   }
 

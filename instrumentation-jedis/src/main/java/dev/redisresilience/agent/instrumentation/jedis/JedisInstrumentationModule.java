@@ -29,8 +29,13 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
   public List<String> helperClassNames() {
     return Arrays.asList(
         "dev.redisresilience.agent.instrumentation.jedis.JedisArgs",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper$Outcome");
+        "dev.redisresilience.agent.instrumentation.jedis.JedisErrors",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisErrors$AgentConnectionException",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisTimeouts",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisConnections",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisConnections$1",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisOperations",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisRetries");
   }
 
   @Override

@@ -30,22 +30,27 @@ final class LegacyJedisInstrumentation implements TypeInstrumentation {
   }
 
   public static class SelectAdvice {
-    @Advice.OnMethodExit(suppress = Throwable.class)
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static JedisConnState enter(@Advice.FieldValue("connection") Object connection) {
+      return JedisConnections.selectEnter(connection);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(
-        @Advice.FieldValue("connection") Object connection, @Advice.Argument(0) int index) {
-      JedisHelper.database(connection, index);
+        @Advice.Enter JedisConnState state, @Advice.Argument(0) int index, @Advice.Thrown Throwable thrown) {
+      JedisConnections.selectExit(state, index, thrown);
     }
   }
 
   public static class ResetAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisConnState enter(@Advice.FieldValue("connection") Object connection) {
-      return JedisHelper.beginInternal(connection);
+      return JedisConnections.beginInternal(connection);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisConnState state) {
-      JedisHelper.endInternal(state);
+      JedisConnections.endInternal(state);
     }
   }
 }

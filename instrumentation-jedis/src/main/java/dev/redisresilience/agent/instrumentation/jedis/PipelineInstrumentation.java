@@ -51,7 +51,7 @@ final class PipelineInstrumentation implements TypeInstrumentation {
   public static class AppendAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisCall enter(@Advice.This Object pipeline) {
-      return JedisHelper.batchStep(pipeline, TelemetryNames.OPERATION_PIPELINE, true);
+      return JedisOperations.batchStep(pipeline, TelemetryNames.OPERATION_PIPELINE, true);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
@@ -63,12 +63,12 @@ final class PipelineInstrumentation implements TypeInstrumentation {
   public static class SyncAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisBatch enter(@Advice.This Object pipeline) {
-      return JedisHelper.batchEndEnter(pipeline);
+      return JedisOperations.batchEndEnter(pipeline);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisBatch batch, @Advice.Thrown Throwable thrown) {
-      JedisHelper.batchEndExit(batch, thrown);
+      JedisOperations.batchEndExit(batch, thrown);
     }
   }
 }

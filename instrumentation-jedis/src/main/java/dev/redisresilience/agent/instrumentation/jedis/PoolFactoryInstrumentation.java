@@ -34,12 +34,12 @@ final class PoolFactoryInstrumentation implements TypeInstrumentation {
   public static class InternalAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisConnState enter(@Advice.Argument(0) Object pooled) {
-      return JedisHelper.beginInternalPooled(pooled);
+      return JedisConnections.beginInternalPooled(pooled);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisConnState state) {
-      JedisHelper.endInternal(state);
+      JedisConnections.endInternal(state);
     }
   }
 }

@@ -44,12 +44,12 @@ final class PubSubInstrumentation implements TypeInstrumentation {
   public static class SessionAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisConnState enter(@Advice.Argument(0) Object connection) {
-      return JedisHelper.beginInternal(connection);
+      return JedisConnections.beginInternal(connection);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisConnState state) {
-      JedisHelper.endInternal(state);
+      JedisConnections.subscriptionEnded(state);
     }
   }
 }

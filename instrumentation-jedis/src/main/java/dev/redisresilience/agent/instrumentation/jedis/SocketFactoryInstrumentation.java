@@ -32,7 +32,7 @@ final class SocketFactoryInstrumentation implements TypeInstrumentation {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static void enter(
         @Advice.FieldValue(value = "connectionTimeout", readOnly = false) int connectTimeout) {
-      connectTimeout = JedisHelper.connectTimeout(connectTimeout);
+      connectTimeout = JedisTimeouts.connectTimeout(connectTimeout);
     }
 
   }

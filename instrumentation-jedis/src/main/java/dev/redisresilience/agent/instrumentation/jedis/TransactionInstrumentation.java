@@ -49,7 +49,7 @@ final class TransactionInstrumentation implements TypeInstrumentation {
   public static class MultiAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisCall enter(@Advice.This Object tx) {
-      return JedisHelper.batchStep(tx, TelemetryNames.OPERATION_MULTI, false);
+      return JedisOperations.batchStep(tx, TelemetryNames.OPERATION_MULTI, false);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
@@ -61,7 +61,7 @@ final class TransactionInstrumentation implements TypeInstrumentation {
   public static class AppendAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisCall enter(@Advice.This Object tx) {
-      return JedisHelper.batchStep(tx, TelemetryNames.OPERATION_MULTI, true);
+      return JedisOperations.batchStep(tx, TelemetryNames.OPERATION_MULTI, true);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
@@ -73,12 +73,12 @@ final class TransactionInstrumentation implements TypeInstrumentation {
   public static class EndAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisBatch enter(@Advice.This Object tx) {
-      return JedisHelper.batchEndEnter(tx);
+      return JedisOperations.batchEndEnter(tx);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisBatch batch, @Advice.Thrown Throwable thrown) {
-      JedisHelper.batchEndExit(batch, thrown);
+      JedisOperations.batchEndExit(batch, thrown);
     }
   }
 }

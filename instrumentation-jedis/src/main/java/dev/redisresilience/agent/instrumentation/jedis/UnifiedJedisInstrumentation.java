@@ -39,7 +39,7 @@ final class UnifiedJedisInstrumentation implements TypeInstrumentation {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisCall enter(
         @Advice.Argument(0) CommandObject<?> command, @Advice.FieldValue("executor") Object executor) {
-      return JedisHelper.unifiedEnter(command.getArguments(), executor);
+      return JedisOperations.unifiedEnter(command.getArguments(), executor);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
@@ -50,7 +50,7 @@ final class UnifiedJedisInstrumentation implements TypeInstrumentation {
         @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
         @Advice.Thrown(readOnly = false) Throwable thrown) {
       if (call != null) {
-        JedisHelper.Outcome out = JedisHelper.unifiedExit(call, unified, command, returned, thrown);
+        JedisOutcome out = JedisOperations.unifiedExit(call, unified, command, returned, thrown);
         if (out != null) {
           returned = out.value;
           thrown = out.thrown;

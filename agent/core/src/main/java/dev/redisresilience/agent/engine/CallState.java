@@ -1,0 +1,30 @@
+package dev.redisresilience.agent.engine;
+
+import dev.redisresilience.agent.core.ArgView;
+import dev.redisresilience.agent.core.CommandInfo;
+import dev.redisresilience.agent.core.Failure;
+import dev.redisresilience.agent.policy.ServerState;
+import dev.redisresilience.agent.telemetry.Operation;
+
+/**
+ * One logical operation's retry bookkeeping, whatever the client: its span and duration, the
+ * command, and what the retry decisions so far need. Each client's call object extends it.
+ * Confined to the operation (one thread at a time); public for client helpers in other loaders.
+ */
+public class CallState {
+  public final Operation op;
+  public final CommandInfo command; // null for batches
+  public final ArgView args; // null for batches
+  public final long startNanos = System.nanoTime();
+  public long lastBackoffNanos;
+  /** The server of the latest attempt or connect, for its retry budget (null: none yet). */
+  public ServerState lastServer;
+  /** The latest failed attempt, to classify a client's wrapper exception. */
+  public Failure lastFailure;
+
+  public CallState(Operation op, CommandInfo command, ArgView args) {
+    this.op = op;
+    this.command = command;
+    this.args = args;
+  }
+}

@@ -1,0 +1,311 @@
+package dev.redisresilience.agent.instrumentation.jedis;
+
+import dev.redisresilience.agent.bootstrap.StateHolder;
+import dev.redisresilience.agent.core.CommandInfo;
+import dev.redisresilience.agent.core.CommandTable;
+import dev.redisresilience.agent.core.Failure;
+import dev.redisresilience.agent.core.QueryText;
+import dev.redisresilience.agent.core.SessionEffect;
+import dev.redisresilience.agent.telemetry.ClientTelemetry;
+import dev.redisresilience.agent.telemetry.Operation;
+import dev.redisresilience.agent.telemetry.Telemetry;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.args.Rawable;
+
+/**
+ * The operations of Jedis as the agent sees them: a logical call (one span, one duration) and its
+ * attempts on connections, legacy-style commands (sendCommand, then a reply read), pipelines and
+ * transactions. What can fail (the application's arguments, preparing the connection) runs
+ * before a call becomes the thread's current one, and the current call is always put back.
+ */
+public final class JedisOperations {
+  private JedisOperations() {}
+
+  static JedisCall newCall(CommandArguments args, int mode) {
+    ClientTelemetry t = Telemetry.jedis();
+    CommandInfo cmd = CommandTable.get().lookup(args.getCommand().getRaw());
+    String text = null;
+    QueryText.Builder b = t.queryTextBuilder(cmd, args.size() - 1);
+    if (b != null) {
+      boolean first = true;
+      for (Rawable r : args) {
+        if (first) {
+          first = false; // the command name
+        } else if (b.wantsMore()) {
+          b.next(r.getRaw());
+        } else {
+          break;
+        }
+      }
+      text = b.build();
+    }
+    // the arguments as an array only when a decision needs them (blocking time, safety class)
+    return new JedisCall(t.start(cmd, text), cmd, new JedisArgs(args), mode, false);
+  }
+
+  // --- UnifiedJedis ------------------------------------------------------------------------------
+
+  /**
+   * UnifiedJedis.executeCommand enter: a new logical operation unless one is running. The
+   * executor decides who retries: the agent (pooled and single-connection executors) or Jedis
+   * itself (cluster and retrying executors, where the agent only vetoes unsafe retries).
+   */
+  public static JedisCall unifiedEnter(CommandArguments args, Object executor) {
+    if (JedisContext.current() != null) {
+      return null;
+    }
+    JedisCall call = newCall(args, retryMode(executor));
+    call.cluster = executor != null && executor.getClass().getName().endsWith(".ClusterCommandExecutor");
+    JedisContext.enter(call); // last: nothing after it can fail
+    return call;
+  }
+
+  static int retryMode(Object executor) {
+    String n = executor == null ? "" : executor.getClass().getName();
+    if (n.endsWith(".ClusterCommandExecutor") || n.endsWith(".RetryableCommandExecutor")) {
+      return JedisCall.GATEKEEPER;
+    }
+    if (n.endsWith(".DefaultCommandExecutor") || n.endsWith(".SimpleCommandExecutor")) {
+      return JedisCall.OWN_RETRIES;
+    }
+    return JedisCall.OBSERVE; // multi-database failover, circuit breakers: their own policy
+  }
+
+  /**
+   * UnifiedJedis.executeCommand exit. With the agent's own retries (pooled and single-connection
+   * executors) a failed call is run again through the executor, which borrows a healthy
+   * connection from the pool; failures before any attempt (no connection could be made) are
+   * retried here too.
+   */
+  public static JedisOutcome unifiedExit(
+      JedisCall call, Object unified, CommandObject<?> co, Object returned, Throwable thrown) {
+    try {
+      Failure f = JedisErrors.classify(thrown);
+      if (f == null) {
+        call.op.end(null);
+        return null; // the common case: nothing to replace
+      }
+      JedisOutcome out = new JedisOutcome(returned, thrown);
+      if (call.mode == JedisCall.OWN_RETRIES) {
+        if (call.op.attempts() == 0) {
+          JedisRetries.countUnattemptedFailure(call, f); // the pool could not even produce a connection
+        }
+        JedisRetries.retryUnified((redis.clients.jedis.UnifiedJedis) unified, co, call, f, out);
+      }
+      call.op.end(JedisErrors.finalFailure(call, out.thrown));
+      return out;
+    } finally {
+      JedisContext.restore(null);
+    }
+  }
+
+  // --- attempts ----------------------------------------------------------------------------------
+
+  /**
+   * Connection.executeCommand enter: one attempt of the current call, or (legacy Jedis, nothing
+   * current) a call of its own. Prepares the connection (replaces it when broken, health-checks
+   * it when idle) and plans this attempt's read timeout. A connection that cannot be made fit
+   * refuses the attempt: the advice then skips sending and the attempt fails with
+   * {@link JedisAttempt#refused}.
+   */
+  public static JedisAttempt attemptEnter(Object connection, Object socketFactory, CommandObject<?> co) {
+    JedisConnState s = JedisConnections.state(connection, socketFactory);
+    if (s.suppressed > 0) {
+      return null;
+    }
+    JedisCall call = JedisContext.current();
+    boolean owner = call == null;
+    if (owner) {
+      call = newCall(co.getArguments(), JedisCall.OWN_RETRIES);
+    }
+    SessionEffect effect = SessionEffect.NONE;
+    Throwable refused = null;
+    if (!call.batch) {
+      effect = SessionEffect.of(call.command, call.args);
+      refused = JedisConnections.prepare((Connection) connection, s, call.command, effect);
+    }
+    JedisAttempt a = new JedisAttempt(call, owner, s);
+    a.refused = refused;
+    JedisTimeouts.plan(a);
+    // nothing below can fail: the attempt is booked and (legacy Jedis) the call becomes current
+    call.op.bind(s.endpoint());
+    call.op.attempt();
+    call.lastServer = s.serverState();
+    call.lastConnection = s;
+    s.flushFailed = false;
+    if (refused == null) {
+      s.session.sent(effect);
+    }
+    if (owner) {
+      JedisContext.enter(call);
+    }
+    return a;
+  }
+
+  /**
+   * Connection.executeCommand exit. Records the attempt; on failure, retries per policy (agent's
+   * own retries) or vetoes Jedis' retry (gatekeeper). Returns the outcome the caller gets.
+   */
+  public static JedisOutcome attemptExit(
+      JedisAttempt a, Object connection, CommandObject<?> co, Object returned, Throwable thrown) {
+    JedisConnState s = a.state;
+    JedisCall call = a.call;
+    try {
+      JedisTimeouts.rollback(a, connection);
+      s.lastUsedNanos = System.nanoTime();
+      Failure f = JedisErrors.classify(thrown, s);
+      JedisRetries.coordinator().attemptEnded(call, s.serverState(), f);
+      if (f == null && !a.owner) {
+        return null; // the common case: a successful attempt of a call someone else ends
+      }
+      JedisOutcome out = new JedisOutcome(returned, thrown);
+      if (f != null && !call.retrying && !call.batch) {
+        if (call.mode == JedisCall.GATEKEEPER) {
+          JedisRetries.gatekeep(call, s, f, out);
+        } else if (a.owner) {
+          JedisRetries.retryInPlace((Connection) connection, co, call, s, f, out); // legacy Jedis
+        }
+      }
+      if (a.owner) {
+        call.op.end(JedisErrors.classify(out.thrown, s));
+      }
+      return out;
+    } finally {
+      if (a.owner) {
+        JedisContext.restore(null);
+      }
+    }
+  }
+
+  // --- legacy-style commands (sendCommand, then a reply read) ------------------------------------
+
+  /**
+   * Connection.sendCommand enter. Inside a call the send is part of it; otherwise it is a
+   * legacy-style command (sendCommand then a getXxxReply) whose reply ends it. Returns the
+   * command's attempt when it is one of its own.
+   */
+  public static JedisAttempt sendEnter(Object connection, Object socketFactory, CommandArguments args) {
+    JedisConnState s = JedisConnections.state(connection, socketFactory);
+    if (s.suppressed > 0) {
+      JedisConnections.internalCommand(s, args);
+      return null;
+    }
+    JedisCall current = JedisContext.current();
+    if (current != null) {
+      if (current.batch) {
+        batchCommand(s, args); // WATCH, MULTI, EXEC of a transaction pass here
+      }
+      current.op.bind(s.endpoint());
+      return null;
+    }
+    JedisCall call = newCall(args, JedisCall.OBSERVE);
+    SessionEffect effect = SessionEffect.of(call.command, call.args);
+    Throwable refused =
+        s.hasPending() ? null : JedisConnections.prepare((Connection) connection, s, call.command, effect);
+    JedisAttempt a = new JedisAttempt(call, true, s);
+    a.refused = refused;
+    call.op.bind(s.endpoint());
+    call.op.attempt();
+    s.flushFailed = false;
+    if (refused == null) {
+      s.session.sent(effect);
+    }
+    return a;
+  }
+
+  private static void batchCommand(JedisConnState s, CommandArguments args) {
+    CommandInfo cmd = CommandTable.get().lookup(args.getCommand().getRaw());
+    SessionEffect e = SessionEffect.of(cmd, SessionEffect.dependsOnArgs(cmd) ? new JedisArgs(args) : null);
+    if (e != SessionEffect.NONE) {
+      s.session.sent(e);
+    }
+  }
+
+  public static void sendExit(Object connection, JedisAttempt a, Throwable thrown) {
+    JedisConnState s = a.state;
+    Operation op = a.call.op;
+    if (thrown != null) {
+      Failure f = JedisErrors.classify(thrown, s);
+      JedisRetries.coordinator().attemptEnded(null, s.serverState(), f);
+      op.end(f);
+    } else {
+      op.bind(s.endpoint()); // sendCommand may have connected: bind the peer too
+      s.push(op);
+    }
+  }
+
+  /** A reply was read (or reading failed): ends the oldest legacy-style command waiting for it. */
+  public static void readExit(Object connection, Throwable thrown) {
+    JedisConnState s = JedisConnections.state(connection);
+    if (s.suppressed > 0 || JedisContext.current() != null) {
+      return;
+    }
+    Operation op = s.poll();
+    if (op != null) {
+      s.lastUsedNanos = System.nanoTime();
+      Failure f = JedisErrors.classify(thrown, s);
+      JedisRetries.coordinator().attemptEnded(null, s.serverState(), f);
+      op.end(f);
+    }
+  }
+
+  /** flush() failed: marks the attempt (its request never fully left) and fails waiting commands. */
+  public static void flushFailed(Object connection, Throwable thrown) {
+    if (thrown == null) {
+      return;
+    }
+    JedisConnState s = JedisConnections.state(connection);
+    s.flushFailed = true;
+    if (s.suppressed > 0 || JedisContext.current() != null) {
+      return;
+    }
+    Failure f = JedisErrors.classify(thrown, s);
+    Operation op;
+    while ((op = s.poll()) != null) {
+      op.end(f);
+    }
+  }
+
+  // --- pipelines and transactions ----------------------------------------------------------------
+
+  static JedisBatch batch(Object pipeline, String name, boolean create) {
+    StateHolder h = (StateHolder) pipeline;
+    JedisBatch b = (JedisBatch) h.__rraState();
+    if (b == null && create) {
+      b = new JedisBatch(Telemetry.jedis().startBatch(name));
+      h.__rraSetState(b);
+    }
+    return b;
+  }
+
+  /** appendCommand / multi enter: joins (or starts) the batch; returns the context to restore. */
+  public static JedisCall batchStep(Object pipeline, String name, boolean countsCommand) {
+    JedisBatch b = batch(pipeline, name, true);
+    if (countsCommand) {
+      b.size++;
+    }
+    return JedisContext.enter(b.call);
+  }
+
+  /** sync / exec / discard / close enter: returns the batch to end, or null. */
+  public static JedisBatch batchEndEnter(Object pipeline) {
+    JedisBatch b = batch(pipeline, null, false);
+    if (b == null) {
+      return null;
+    }
+    ((StateHolder) pipeline).__rraSetState(null);
+    b.prev = JedisContext.enter(b.call);
+    return b;
+  }
+
+  public static void batchEndExit(JedisBatch b, Throwable thrown) {
+    if (b == null) {
+      return;
+    }
+    JedisContext.restore(b.prev);
+    b.call.op.setBatchSize(b.size);
+    b.call.op.end(JedisErrors.classify(thrown));
+  }
+}
