@@ -120,7 +120,7 @@ public final class RetryPolicy {
       return Refusal.NEVER;
     }
     if (!provenNotExecuted(f)
-        && safety == Safety.NOT_IDEMPOTENT
+        && (safety == Safety.NOT_IDEMPOTENT || safety == Safety.IDEMPOTENT_STATE)
         && !unsafeWrites
         && !idempotentCommands.contains(cmd.name())) {
       return Refusal.NOT_IDEMPOTENT;

@@ -56,7 +56,34 @@ class RetryPolicyTest {
     assertThat(first(defaults, "SET", READ_TIMEOUT, "k", "v")).isNull();
     assertThat(first(defaults, "SET", READ_TIMEOUT, "k", "v", "NX")).isEqualTo(NOT_IDEMPOTENT);
     assertThat(first(defaults, "SET", READ_TIMEOUT, "k", "v", "GET")).isEqualTo(NOT_IDEMPOTENT);
-    assertThat(first(defaults, "DEL", READ_TIMEOUT, "k")).isNull();
+    assertThat(first(defaults, "SET", READ_TIMEOUT, "k", "v", "IFEQ", "old")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "EXPIRE", READ_TIMEOUT, "k", "10")).isNull();
+    assertThat(first(defaults, "EXPIRE", READ_TIMEOUT, "k", "10", "LT")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "HSETEX", READ_TIMEOUT, "h", "FNX", "FIELDS", "1", "f", "v"))
+        .isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "GETEX", READ_TIMEOUT, "k", "EXAT", "1")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "ZUNIONSTORE", READ_TIMEOUT, "d", "2", "a", "b")).isNull();
+    assertThat(first(defaults, "ZUNIONSTORE", READ_TIMEOUT, "d", "2", "d", "b"))
+        .isEqualTo(NOT_IDEMPOTENT);
+  }
+
+  /** A re-run of SADD answers 0 ("already there"): code deduplicating on the reply skips work. */
+  @Test
+  void writesWhoseReplyChangesOnARerunAreNotRetriedAfterAnUnknownOutcome() {
+    assertThat(first(defaults, "SADD", READ_TIMEOUT, "seen", "id")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "DEL", READ_TIMEOUT, "k")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "HSET", RESET, "h", "f", "v")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "SETBIT", READ_TIMEOUT, "b", "7", "1")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(defaults, "ZADD", READ_TIMEOUT, "z", "1", "m")).isEqualTo(NOT_IDEMPOTENT);
+    // proven not executed: nothing ran, so any reply is the first one
+    assertThat(first(defaults, "SADD", REFUSED, "seen", "id")).isNull();
+    assertThat(first(defaults, "SADD", LOADING, "seen", "id")).isNull();
+  }
+
+  @Test
+  void connectionStateIsNeverRetried() {
+    assertThat(first(defaults, "CLIENT", READ_TIMEOUT, "SETNAME", "app")).isEqualTo(NEVER);
+    assertThat(first(defaults, "CLIENT", READ_TIMEOUT, "TRACKING", "ON")).isEqualTo(NEVER);
   }
 
   @Test
