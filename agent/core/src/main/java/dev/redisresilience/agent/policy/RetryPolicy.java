@@ -49,6 +49,7 @@ public final class RetryPolicy {
   private final Set<String> retryStatusCodes;
   private final long maxDurationNanos;
   private final boolean unsafeWrites;
+  private final boolean idempotentState;
   private final Set<String> idempotentCommands;
 
   public RetryPolicy(
@@ -57,6 +58,7 @@ public final class RetryPolicy {
       Set<String> retryOn,
       long maxDurationNanos,
       boolean unsafeWrites,
+      boolean idempotentState,
       Set<String> idempotentCommands) {
     this.maxAttempts = maxAttempts;
     this.backoff = backoff;
@@ -68,6 +70,7 @@ public final class RetryPolicy {
     this.retryStatusCodes = codes;
     this.maxDurationNanos = maxDurationNanos;
     this.unsafeWrites = unsafeWrites;
+    this.idempotentState = idempotentState;
     this.idempotentCommands = idempotentCommands;
   }
 
@@ -120,7 +123,8 @@ public final class RetryPolicy {
       return Refusal.NEVER;
     }
     if (!provenNotExecuted(f)
-        && (safety == Safety.NOT_IDEMPOTENT || safety == Safety.IDEMPOTENT_STATE)
+        && (safety == Safety.NOT_IDEMPOTENT
+            || (safety == Safety.IDEMPOTENT_STATE && !idempotentState))
         && !unsafeWrites
         && !idempotentCommands.contains(cmd.name())) {
       return Refusal.NOT_IDEMPOTENT;

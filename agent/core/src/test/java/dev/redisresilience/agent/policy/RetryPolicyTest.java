@@ -81,6 +81,27 @@ class RetryPolicyTest {
   }
 
   @Test
+  void stateOnlyWritesAreRetriedWhenOptedIn() {
+    RetryPolicy optedIn = policy(Map.of("redis.resilience.retry.idempotent-state", "true"));
+    assertThat(first(optedIn, "SADD", READ_TIMEOUT, "seen", "id")).isNull();
+    assertThat(first(optedIn, "DEL", RESET, "k")).isNull();
+    assertThat(first(optedIn, "EXPIRE", READ_TIMEOUT, "k", "0")).isNull();
+    // the opt-in is about replies, not about running twice
+    assertThat(first(optedIn, "INCR", READ_TIMEOUT, "k")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(optedIn, "SET", READ_TIMEOUT, "k", "v", "NX")).isEqualTo(NOT_IDEMPOTENT);
+    RetryPolicy fromEnv =
+        Policies.from(
+                ConfigLoader.load(Map.of(), Map.of("REDIS_RESILIENCE_RETRY_IDEMPOTENT_STATE", "true")))
+            .retries();
+    assertThat(first(fromEnv, "HSET", READ_TIMEOUT, "h", "f", "v")).isNull();
+    // the broader opt-ins cover state-only writes too
+    assertThat(first(policy(Map.of("redis.resilience.retry.unsafe-writes", "true")), "SADD", READ_TIMEOUT, "s", "m"))
+        .isNull();
+    assertThat(first(policy(Map.of("redis.resilience.retry.idempotent-commands", "SADD")), "SADD", READ_TIMEOUT, "s", "m"))
+        .isNull();
+  }
+
+  @Test
   void connectionStateIsNeverRetried() {
     assertThat(first(defaults, "CLIENT", READ_TIMEOUT, "SETNAME", "app")).isEqualTo(NEVER);
     assertThat(first(defaults, "CLIENT", READ_TIMEOUT, "TRACKING", "ON")).isEqualTo(NEVER);
