@@ -125,6 +125,53 @@ class RetryPolicyTest {
     assertThat(first(onlyLoading, "GET", LOADING, "k")).isNull();
   }
 
+  /**
+   * jedis#3187: the cluster gatekeeper lets Jedis re-send on NOT_RETRYABLE. With retry.on=LOADING a
+   * read timeout is "not retryable", and INCR must still come back as NOT_IDEMPOTENT.
+   */
+  @Test
+  void safetyIsCheckedBeforeRetryOnWhenTheOutcomeIsUnknown() {
+    RetryPolicy onlyLoading = policy(Map.of("redis.resilience.retry.on", "LOADING"));
+    assertThat(first(onlyLoading, "INCR", READ_TIMEOUT, "k")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(onlyLoading, "INCR", RESET, "k")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(onlyLoading, "INCR", Failure.cancelled(null), "k")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(onlyLoading, "SADD", READ_TIMEOUT, "s", "m")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(onlyLoading, "SET", READ_TIMEOUT, "k", "v", "GET")).isEqualTo(NOT_IDEMPOTENT);
+    assertThat(first(onlyLoading, "SUBSCRIBE", READ_TIMEOUT, "c")).isEqualTo(NEVER);
+    // safe to re-run: retry.on decides
+    assertThat(first(onlyLoading, "GET", READ_TIMEOUT, "k")).isEqualTo(NOT_RETRYABLE);
+    assertThat(first(onlyLoading, "SET", READ_TIMEOUT, "k", "v")).isEqualTo(NOT_RETRYABLE);
+    // proven not executed: nothing ran, retry.on decides
+    assertThat(first(onlyLoading, "INCR", REFUSED, "k")).isEqualTo(NOT_RETRYABLE);
+    assertThat(first(onlyLoading, "INCR", LOADING, "k")).isNull();
+    // an error reply is a definite outcome: not "not idempotent"
+    assertThat(first(onlyLoading, "INCR", WRONGTYPE, "k")).isEqualTo(NOT_RETRYABLE);
+    assertThat(first(defaults, "INCR", WRONGTYPE, "k")).isEqualTo(NOT_RETRYABLE);
+    assertThat(first(defaults, "INCR", Failure.other(new IllegalStateException()), "k"))
+        .isEqualTo(NOT_RETRYABLE);
+    // safety also comes before attempts, deadline and budget
+    assertThat(defaults.refusal(cmd("INCR"), new PolicyArgs("k"), READ_TIMEOUT, 4, 0, 0, null))
+        .isEqualTo(NOT_IDEMPOTENT);
+  }
+
+  @Test
+  void safeToRerunAnswersForTheCommandAndTheFailure() {
+    assertThat(defaults.safeToRerun(cmd("GET"), new PolicyArgs("k"), READ_TIMEOUT)).isTrue();
+    assertThat(defaults.safeToRerun(cmd("SET"), new PolicyArgs("k", "v"), READ_TIMEOUT)).isTrue();
+    assertThat(defaults.safeToRerun(cmd("SET"), new PolicyArgs("k", "v", "GET"), READ_TIMEOUT))
+        .isFalse();
+    assertThat(defaults.safeToRerun(cmd("INCR"), new PolicyArgs("k"), READ_TIMEOUT)).isFalse();
+    assertThat(defaults.safeToRerun(cmd("INCR"), new PolicyArgs("k"), REFUSED)).isTrue();
+    assertThat(defaults.safeToRerun(cmd("INCR"), new PolicyArgs("k"), LOADING)).isTrue();
+    assertThat(defaults.safeToRerun(cmd("SADD"), new PolicyArgs("s", "m"), RESET)).isFalse();
+    assertThat(
+            policy(Map.of("redis.resilience.retry.idempotent-state", "true"))
+                .safeToRerun(cmd("SADD"), new PolicyArgs("s", "m"), RESET))
+        .isTrue();
+    // never-retried commands stay so even when they did not run (session state)
+    assertThat(defaults.safeToRerun(cmd("EXEC"), new PolicyArgs(), REFUSED)).isFalse();
+  }
+
   @Test
   void optInsForUnsafeWrites() {
     assertThat(first(policy(Map.of("redis.resilience.retry.unsafe-writes", "true")), "INCR", READ_TIMEOUT, "k"))
