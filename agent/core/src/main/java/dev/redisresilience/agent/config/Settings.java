@@ -162,6 +162,13 @@ public final class Settings {
           false,
           "Also retry non-idempotent commands (INCR, LPUSH ...) after a failure that may have"
               + " reached the server. They may then run twice.");
+  public static final Setting<Boolean> RETRY_IDEMPOTENT_STATE =
+      bool(
+          "retry.idempotent-state",
+          false,
+          "Also retry writes that change data only once but whose reply differs on a re-run"
+              + " (SADD, DEL, HSET ... answer 0 the second time) after a failure that may have"
+              + " reached the server.");
   public static final Setting<java.util.Set<String>> RETRY_IDEMPOTENT_COMMANDS =
       add(
           "retry.idempotent-commands",

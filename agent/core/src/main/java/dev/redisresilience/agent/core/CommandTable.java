@@ -220,15 +220,37 @@ public final class CommandTable {
         return ArgRule.ZADD;
       case "EXPIRE":
       case "PEXPIRE":
+      case "HEXPIRE":
+      case "HPEXPIRE":
+        return ArgRule.EXPIRE_RELATIVE;
       case "EXPIREAT":
+      case "HEXPIREAT":
+        return ArgRule.EXPIRE_AT_SECONDS;
       case "PEXPIREAT":
-        return ArgRule.EXPIRE;
+      case "HPEXPIREAT":
+        return ArgRule.EXPIRE_AT_MILLIS;
+      case "GETEX":
+      case "HGETEX":
+        return ArgRule.GETEX;
+      case "HSETEX":
+        return ArgRule.HSETEX;
       case "BITFIELD":
         return ArgRule.BITFIELD;
       case "SORT":
       case "GEORADIUS":
       case "GEORADIUSBYMEMBER":
         return ArgRule.STORE_OPTION;
+      case "SUNIONSTORE":
+      case "SINTERSTORE":
+      case "SDIFFSTORE":
+      case "ZUNIONSTORE":
+      case "ZINTERSTORE":
+      case "ZDIFFSTORE":
+      case "ZRANGESTORE":
+      case "GEOSEARCHSTORE":
+        return ArgRule.DEST_ARG0;
+      case "BITOP":
+        return ArgRule.DEST_ARG1;
       default:
         return ArgRule.NONE;
     }
@@ -238,8 +260,10 @@ public final class CommandTable {
     switch (code) {
       case "R":
         return Safety.READ_ONLY;
-      case "I":
-        return Safety.IDEMPOTENT;
+      case "S":
+        return Safety.IDEMPOTENT_SAME_REPLY;
+      case "T":
+        return Safety.IDEMPOTENT_STATE;
       case "N":
         return Safety.NOT_IDEMPOTENT;
       case "X":

@@ -107,7 +107,7 @@ public final class RetryCoordinator {
   public Refusal gate(CallState call, ServerState server, Failure f, boolean portable) {
     RetryPolicy policy = Policies.get().retries();
     Refusal refusal = null;
-    if (!policy.safeToRerun(call.command, call.args, f)) {
+    if (f.outcomeUnknown() && !policy.safeToRerun(call.command, call.args, f)) {
       refusal = Refusal.NOT_IDEMPOTENT;
     } else if (!portable) {
       refusal = Refusal.SESSION_STATE_LOST;

@@ -48,6 +48,7 @@ public final class Policies {
             c.get(Settings.RETRY_ON),
             c.get(Settings.RETRY_MAX_DURATION).toNanos(),
             c.get(Settings.RETRY_UNSAFE_WRITES),
+            c.get(Settings.RETRY_IDEMPOTENT_STATE),
             c.get(Settings.RETRY_IDEMPOTENT_COMMANDS));
     return new Policies(
         t,

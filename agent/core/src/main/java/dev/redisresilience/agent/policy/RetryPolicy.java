@@ -11,13 +11,27 @@ import java.util.Set;
 /**
  * Whether a failed attempt is retried, and after how long. Immutable, built once.
  *
- * <p>The retry-safety rule: a failure proven to have happened before the server could execute the
- * command (connect failed, the write failed, or the server refused it: LOADING, TRYAGAIN,
- * CLUSTERDOWN, MASTERDOWN, READONLY, BUSY, NOREPLICAS) may be retried for any command. A failure
- * after the request may have been executed (read timeout, reset while waiting for the reply) is
- * retried only for read-only and idempotent commands, unless {@code retry.unsafe-writes} is on or
- * the command is listed in {@code retry.idempotent-commands}. Transactions, pub/sub and
- * connection-state commands are never retried.
+ * <p>The retry-safety rule, checked before anything else (before {@code retry.on}, attempts,
+ * deadline and budget, so that no caller can read "not configured" as "go ahead"):
+ *
+ * <ul>
+ *   <li>A failure proven to have happened before the server could execute the command (connect
+ *       failed, the write failed, or the server refused it: LOADING, TRYAGAIN, CLUSTERDOWN,
+ *       MASTERDOWN, READONLY, BUSY, NOREPLICAS) may be retried for any command.
+ *   <li>After a failure that leaves the outcome unknown (read timeout, reset while waiting for the
+ *       reply, cancelled), only commands whose re-run gives the same data and the same reply are
+ *       re-run: read-only and {@link Safety#IDEMPOTENT_SAME_REPLY} ones. State-only idempotent
+ *       writes (SADD, DEL: same data, but the reply says 0) are re-run with {@code
+ *       retry.idempotent-state}; every non-idempotent one with {@code retry.unsafe-writes}, or
+ *       when listed in {@code retry.idempotent-commands}. Otherwise the refusal is {@link
+ *       Refusal#NOT_IDEMPOTENT} whatever {@code retry.on} says: Jedis' cluster loop, which the
+ *       agent only gatekeeps, re-sends on every connection failure unless told not to.
+ *   <li>Transactions, pub/sub and connection-state commands ({@link Safety#NEVER}) are never
+ *       re-run.
+ * </ul>
+ *
+ * An error reply (WRONGTYPE ...) is a definite outcome, not an unknown one: for it {@code
+ * retry.on} is asked first ({@link Refusal#NOT_RETRYABLE}).
  */
 public final class RetryPolicy {
   /** Why an attempt was not retried; the values of outcome / reason attributes. */
@@ -51,6 +65,7 @@ public final class RetryPolicy {
   private final Set<String> retryStatusCodes;
   private final long maxDurationNanos;
   private final boolean unsafeWrites;
+  private final boolean idempotentState;
   private final Set<String> idempotentCommands;
 
   public RetryPolicy(
@@ -59,6 +74,7 @@ public final class RetryPolicy {
       Set<String> retryOn,
       long maxDurationNanos,
       boolean unsafeWrites,
+      boolean idempotentState,
       Set<String> idempotentCommands) {
     this.maxAttempts = maxAttempts;
     this.backoff = backoff;
@@ -70,6 +86,7 @@ public final class RetryPolicy {
     this.retryStatusCodes = codes;
     this.maxDurationNanos = maxDurationNanos;
     this.unsafeWrites = unsafeWrites;
+    this.idempotentState = idempotentState;
     this.idempotentCommands = idempotentCommands;
   }
 
@@ -106,17 +123,28 @@ public final class RetryPolicy {
   }
 
   /**
-   * True when running the command again cannot do harm: the failure proves the server did not
-   * execute it, or its outcome is known (an error reply), or the command is safe to re-run.
+   * True when running this command again cannot give a result that one run would not have: the
+   * failure proves the command did not run, or the command is safe to re-run per this policy (see
+   * the class comment). Never true for {@link Safety#NEVER} commands. Says nothing about {@code
+   * retry.on}, attempts or budget; {@link #refusal} checks those as well.
    */
   public boolean safeToRerun(CommandInfo cmd, ArgView args, Failure f) {
-    if (provenNotExecuted(f) || !f.outcomeUnknown()) {
-      return true;
+    return safeToRerun(cmd, safetyOf(cmd, args), f);
+  }
+
+  private boolean safeToRerun(CommandInfo cmd, Safety safety, Failure f) {
+    switch (safety) {
+      case NEVER:
+        return false;
+      case READ_ONLY:
+      case IDEMPOTENT_SAME_REPLY:
+        return true;
+      default:
+        return provenNotExecuted(f)
+            || (safety == Safety.IDEMPOTENT_STATE && idempotentState)
+            || unsafeWrites
+            || idempotentCommands.contains(cmd.name());
     }
-    Safety safety = cmd.safetyDependsOnArgs() ? cmd.safety(args) : cmd.baseSafety();
-    return safety == Safety.READ_ONLY
-        || safety == Safety.IDEMPOTENT
-        || (safety == Safety.NOT_IDEMPOTENT && (unsafeWrites || idempotentCommands.contains(cmd.name())));
   }
 
   /**
@@ -128,18 +156,21 @@ public final class RetryPolicy {
    */
   public Refusal refusal(
       CommandInfo cmd, ArgView args, Failure f, int attempts, long elapsedNanos, long nextBackoffNanos, RetryBudget budget) {
+    Safety safety = safetyOf(cmd, args);
+    boolean safe = safeToRerun(cmd, safety, f);
+    // safety first: "retry.on does not list it" must not reach a caller that reads it as
+    // "not my decision" (Jedis' cluster loop) while the command may already have run
+    if (!safe && f.outcomeUnknown()) {
+      return safety == Safety.NEVER ? Refusal.NEVER : Refusal.NOT_IDEMPOTENT;
+    }
     if (!isRetryable(f)) {
       return Refusal.NOT_RETRYABLE;
     }
-    Safety safety = cmd.safetyDependsOnArgs() ? cmd.safety(args) : cmd.baseSafety();
     if (safety == Safety.NEVER) {
       return Refusal.NEVER;
     }
-    if (!provenNotExecuted(f)
-        && safety == Safety.NOT_IDEMPOTENT
-        && !unsafeWrites
-        && !idempotentCommands.contains(cmd.name())) {
-      return Refusal.NOT_IDEMPOTENT;
+    if (!safe) {
+      return Refusal.NOT_IDEMPOTENT; // an error reply retry.on lists, e.g. OOM, after it may have run
     }
     if (attempts >= maxAttempts) {
       return Refusal.ATTEMPTS_EXHAUSTED;
@@ -151,5 +182,9 @@ public final class RetryPolicy {
       return Refusal.BUDGET_EXHAUSTED;
     }
     return null;
+  }
+
+  private static Safety safetyOf(CommandInfo cmd, ArgView args) {
+    return cmd.safetyDependsOnArgs() ? cmd.safety(args) : cmd.baseSafety();
   }
 }
