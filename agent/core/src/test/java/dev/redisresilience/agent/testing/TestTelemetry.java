@@ -34,6 +34,31 @@ public final class TestTelemetry {
     return spans();
   }
 
+  /** Log records (connection down / restored, budget exhausted ...) since the last reset. */
+  public static List<io.opentelemetry.sdk.logs.data.LogRecordData> logs() {
+    return AgentTestSession.LOGS.getFinishedLogRecordItems();
+  }
+
+  /** Log records with this event name since the last reset. */
+  public static long logCount(String eventName) {
+    return logs().stream().filter(l -> eventName.equals(l.getEventName())).count();
+  }
+
+  /** Count of a histogram's measurements whose attributes match (cumulative: use deltas). */
+  public static long histogramCount(String name, Predicate<Attributes> attributes) {
+    long n = 0;
+    for (MetricData m : metrics()) {
+      if (m.getName().equals(name)) {
+        for (HistogramPointData p : m.getHistogramData().getPoints()) {
+          if (attributes.test(p.getAttributes())) {
+            n += p.getCount();
+          }
+        }
+      }
+    }
+    return n;
+  }
+
   public static List<MetricData> metrics() {
     return new ArrayList<>(AgentTestSession.METRICS.collectAllMetrics());
   }

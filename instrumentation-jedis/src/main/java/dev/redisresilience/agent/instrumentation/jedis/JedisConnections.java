@@ -163,11 +163,8 @@ public final class JedisConnections {
     JedisTimeouts.applyCommandTimeout((Connection) connection);
     s.lastUsedNanos = System.nanoTime();
     s.connectedNanos = s.lastUsedNanos;
-    if (!s.replacing) {
-      s.session.fresh(); // the client's own new socket: the server holds no session state for it
-      if (!s.handshaking) {
-        s.database(0); // a bare connect starts in database 0, whatever was SELECTed before
-      }
+    if (!s.replacing && !s.handshaking) {
+      s.database(0); // a bare connect starts in database 0, whatever was SELECTed before
     }
     if (!s.handshaking) {
       established(s); // no handshake to wait for (a connection made without a client config)
@@ -182,7 +179,9 @@ public final class JedisConnections {
   public static JedisConnState handshake(Object conn, Object factory, JedisClientConfig config) {
     JedisConnState s = state(conn, factory);
     s.clientConfig = config;
-    s.database(config.getDatabase());
+    if (!s.replacing) {
+      s.database(config.getDatabase()); // a replacement returns to the application's database
+    }
     s.handshaking = true;
     s.connectFailureCounted = false;
     return beginInternal(conn);
@@ -254,6 +253,18 @@ public final class JedisConnections {
   }
 
   // --- session state -----------------------------------------------------------------------------
+
+  /**
+   * A command with session effect {@code effect} is about to be sent by the application. When
+   * the client is going to open a new socket for it on its own (first use, or after it closed
+   * the old one), the server holds no state for the connection yet.
+   */
+  static void sending(Connection conn, JedisConnState s, SessionEffect effect) {
+    if (!s.agentDisconnected && !conn.isConnected()) {
+      s.session.fresh();
+    }
+    s.session.sent(effect);
+  }
 
   /** Jedis.select enter: the SELECT it sends is tracked exactly. */
   public static JedisConnState selectEnter(Object connection) {

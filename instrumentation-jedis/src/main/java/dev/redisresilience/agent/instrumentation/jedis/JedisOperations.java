@@ -136,7 +136,7 @@ public final class JedisOperations {
     call.lastConnection = s;
     s.flushFailed = false;
     if (refused == null) {
-      s.session.sent(effect);
+      JedisConnections.sending((Connection) connection, s, effect);
     }
     if (owner) {
       JedisContext.enter(call);
@@ -210,7 +210,7 @@ public final class JedisOperations {
     call.op.attempt();
     s.flushFailed = false;
     if (refused == null) {
-      s.session.sent(effect);
+      JedisConnections.sending((Connection) connection, s, effect);
     }
     return a;
   }

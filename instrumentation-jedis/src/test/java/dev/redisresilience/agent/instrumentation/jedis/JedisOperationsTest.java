@@ -77,23 +77,8 @@ class JedisOperationsTest {
     return server.port();
   }
 
-  /** The pooled UnifiedJedis of this Jedis version: RedisClient (7.2+) or JedisPooled (4-7). */
   UnifiedJedis unified() {
-    try {
-      try {
-        return (UnifiedJedis)
-            Class.forName("redis.clients.jedis.RedisClient")
-                .getMethod("create", String.class, int.class)
-                .invoke(null, HOST, port());
-      } catch (ClassNotFoundException e) {
-        return (UnifiedJedis)
-            Class.forName("redis.clients.jedis.JedisPooled")
-                .getConstructor(String.class, int.class)
-                .newInstance(HOST, port());
-      }
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError(e);
-    }
+    return UnifiedClients.pooled(HOST, port());
   }
 
   List<String> names(List<SpanData> spans) {
