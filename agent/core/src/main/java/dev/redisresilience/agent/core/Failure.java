@@ -39,6 +39,11 @@ public final class Failure {
   public static final String TYPE_CANCELLED = "cancelled";
   public static final String TYPE_BUDGET_EXHAUSTED = "agent_budget_exhausted";
   public static final String TYPE_SESSION_STATE_LOST = "session_state_lost";
+  /**
+   * The connection broke after the command was sent and before its reply: it may have run. Used
+   * for the operation's outcome when the agent stopped a client from re-sending it.
+   */
+  public static final String TYPE_OUTCOME_UNKNOWN = "outcome_unknown";
 
   private final Kind kind;
   private final Phase phase;
@@ -85,6 +90,14 @@ public final class Failure {
   /** A connect or handshake that timed out. */
   public static Failure connectTimedOut(Throwable cause) {
     return new Failure(Kind.TIMEOUT, Phase.NOT_SENT, null, TYPE_TIMEOUT, cause, true);
+  }
+
+  /**
+   * The connection broke while the command was waiting for its reply, and the agent did not let
+   * the client re-send it (it is not safe to run twice): the caller cannot know whether it ran.
+   */
+  public static Failure outcomeUnknown(Throwable cause) {
+    return new Failure(Kind.CONNECTION, Phase.MAYBE_SENT, null, TYPE_OUTCOME_UNKNOWN, cause);
   }
 
   /** The command was refused, not sent: its connection lost state that cannot be restored. */

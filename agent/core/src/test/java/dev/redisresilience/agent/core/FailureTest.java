@@ -29,6 +29,9 @@ class FailureTest {
     assertThat(Failure.connection(Failure.Phase.NOT_SENT, null).errorType())
         .isEqualTo("connection");
     assertThat(Failure.connection(Failure.Phase.NOT_SENT, null).statusCode()).isNull();
+    // a command the agent did not let the client re-send: it may or may not have run
+    assertThat(Failure.outcomeUnknown(null).errorType()).isEqualTo("outcome_unknown");
+    assertThat(Failure.outcomeUnknown(null).outcomeUnknown()).isTrue();
     assertThat(Failure.other(new IllegalStateException()).errorType())
         .isEqualTo("java.lang.IllegalStateException");
   }

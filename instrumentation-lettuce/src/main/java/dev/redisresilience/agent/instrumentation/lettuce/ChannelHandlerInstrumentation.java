@@ -43,14 +43,14 @@ final class ChannelHandlerInstrumentation implements TypeInstrumentation {
   public static class DispatchAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static void enter(@Advice.This Object connection, @Advice.Argument(0) RedisCommand<?, ?, ?> cmd) {
-      LettuceHelper.dispatch(connection, cmd);
+      LettuceOperations.dispatch(connection, cmd);
     }
   }
 
   public static class DispatchAllAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static void enter(@Advice.This Object connection, @Advice.Argument(0) Collection<?> cmds) {
-      LettuceHelper.dispatchAll(connection, cmds);
+      LettuceOperations.dispatchAll(connection, cmds);
     }
   }
 }

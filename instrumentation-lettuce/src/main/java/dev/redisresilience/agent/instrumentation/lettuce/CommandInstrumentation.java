@@ -40,7 +40,7 @@ final class CommandInstrumentation implements TypeInstrumentation {
     @Advice.OnMethodExit(suppress = Throwable.class)
     public static void exit(@Advice.This Object command, @Advice.Enter boolean wasDone) {
       if (!wasDone) {
-        LettuceHelper.cancelled(command);
+        LettuceOperations.cancelled(command);
       }
     }
   }

@@ -29,8 +29,14 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
   @Override
   public List<String> helperClassNames() {
     return Arrays.asList(
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceCompletion",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceHelper");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceArgs",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceCall",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceErrors",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceErrors$AgentConnectionException",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceRetries",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceOperations",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceConnections",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay");
   }
 
   @Override

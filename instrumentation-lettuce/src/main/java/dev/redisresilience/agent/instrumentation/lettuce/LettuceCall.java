@@ -1,0 +1,34 @@
+package dev.redisresilience.agent.instrumentation.lettuce;
+
+import dev.redisresilience.agent.core.CommandInfo;
+import dev.redisresilience.agent.engine.CallState;
+import dev.redisresilience.agent.telemetry.AgentFaults;
+import dev.redisresilience.agent.telemetry.Operation;
+import io.lettuce.core.protocol.RedisCommand;
+import java.util.function.BiConsumer;
+
+/**
+ * One logical Lettuce command: the shared retry bookkeeping plus the command the application
+ * holds (its future, Mono or sync call completes when this command does) and the database it
+ * was dispatched on. Ends the operation when the command completes, on whichever thread that
+ * happens. A helper: injected next to Lettuce.
+ */
+public final class LettuceCall extends CallState implements BiConsumer<Object, Throwable> {
+  final RedisCommand<?, ?, ?> redisCommand;
+  final long database;
+
+  LettuceCall(Operation op, CommandInfo info, RedisCommand<?, ?, ?> command, long database) {
+    super(op, info, new LettuceArgs(command.getArgs()));
+    this.redisCommand = command;
+    this.database = database;
+  }
+
+  @Override
+  public void accept(Object value, Throwable thrown) {
+    try {
+      LettuceOperations.completed(this, thrown);
+    } catch (Throwable t) {
+      AgentFaults.record(t);
+    }
+  }
+}
