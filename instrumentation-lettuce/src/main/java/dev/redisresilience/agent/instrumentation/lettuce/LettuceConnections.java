@@ -1,10 +1,14 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
 import dev.redisresilience.agent.bootstrap.StateHolder;
+import dev.redisresilience.agent.core.Failure;
+import dev.redisresilience.agent.engine.OutageTracker;
 import dev.redisresilience.agent.policy.Policies;
 import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.Endpoint;
 import dev.redisresilience.agent.telemetry.Telemetry;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.ReconnectFailedEvent;
 import io.lettuce.core.protocol.RedisCommand;
 import io.netty.channel.ChannelHandlerContext;
 import java.net.InetSocketAddress;
@@ -13,7 +17,9 @@ import java.util.Collection;
 
 /**
  * Lettuce connections as the agent sees them: which server a command is written to (endpoint
- * for telemetry, server state for the retry budget). Injected next to Lettuce.
+ * for telemetry, server state for the retry budget and outages), and the client's connection
+ * events, read as they are published (Lettuce's own EventBus subscribers may miss them under
+ * load). Injected next to Lettuce.
  */
 public final class LettuceConnections {
   static final String CLIENT = "lettuce";
@@ -75,5 +81,36 @@ public final class LettuceConnections {
 
   static ServerState server(InetSocketAddress a) {
     return Policies.get().server(CLIENT, a.getHostString(), a.getPort());
+  }
+
+  static OutageTracker outages() {
+    return new OutageTracker(Telemetry.lettuce().resilience());
+  }
+
+  /**
+   * DefaultEventBus.publish enter, on the publishing thread: a reconnect that failed is a failed
+   * connect (starts an outage, or is a failed reconnect during one); an activated connection (its
+   * handshake done) ends an outage.
+   */
+  public static void published(Object event) {
+    if (event instanceof ReconnectFailedEvent) {
+      ReconnectFailedEvent e = (ReconnectFailedEvent) event;
+      SocketAddress remote = e.remoteAddress();
+      if (remote instanceof InetSocketAddress) {
+        Throwable cause = e.getCause();
+        Failure f =
+            LettuceErrors.isTimeout(cause) ? Failure.connectTimedOut(cause) : Failure.connectFailed(cause);
+        ServerState s = server((InetSocketAddress) remote);
+        if (f.kind() == Failure.Kind.TIMEOUT) {
+          Telemetry.lettuce().resilience().connectTimedOut(s);
+        }
+        outages().connectFailed(s, f);
+      }
+    } else if (event instanceof ConnectionActivatedEvent) {
+      SocketAddress remote = ((ConnectionActivatedEvent) event).remoteAddress();
+      if (remote instanceof InetSocketAddress) {
+        outages().connected(server((InetSocketAddress) remote));
+      }
+    }
   }
 }

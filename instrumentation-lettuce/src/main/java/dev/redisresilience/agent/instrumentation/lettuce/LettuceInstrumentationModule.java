@@ -47,6 +47,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new CommandHandlerInstrumentation(),
         new ConnectionStateInstrumentation(),
         new EndpointActivationInstrumentation(),
+        new EventBusInstrumentation(),
         new SyncAwaitInstrumentation());
   }
 }
