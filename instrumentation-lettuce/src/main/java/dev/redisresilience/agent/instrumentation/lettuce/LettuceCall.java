@@ -5,6 +5,7 @@ import dev.redisresilience.agent.engine.CallState;
 import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.Operation;
 import io.lettuce.core.protocol.RedisCommand;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.BiConsumer;
 
 /**
@@ -16,11 +17,27 @@ import java.util.function.BiConsumer;
 public final class LettuceCall extends CallState implements BiConsumer<Object, Throwable> {
   final RedisCommand<?, ?, ?> redisCommand;
   final long database;
+  /** The connection's own command timeout when it was dispatched (RedisURI, setTimeout). */
+  final long appTimeoutMillis;
 
-  LettuceCall(Operation op, CommandInfo info, RedisCommand<?, ?, ?> command, long database) {
+  LettuceCall(
+      Operation op, CommandInfo info, RedisCommand<?, ?, ?> command, long database, long appTimeoutMillis) {
     super(op, info, new LettuceArgs(command.getArgs()));
     this.redisCommand = command;
     this.database = database;
+    this.appTimeoutMillis = appTimeoutMillis;
+  }
+
+  private static final AtomicIntegerFieldUpdater<LettuceCall> COMPLETED =
+      AtomicIntegerFieldUpdater.newUpdater(LettuceCall.class, "completed");
+  private volatile int completed;
+
+  /**
+   * True for the first of the command's completions: a sync wait that times out cancels the
+   * command while the expiry timer may complete it on another thread.
+   */
+  boolean completesNow() {
+    return COMPLETED.compareAndSet(this, 0, 1);
   }
 
   @Override

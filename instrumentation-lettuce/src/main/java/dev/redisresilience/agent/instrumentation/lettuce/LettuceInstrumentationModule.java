@@ -36,13 +36,16 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceRetries",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceOperations",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceConnections",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeouts",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource");
   }
 
   @Override
   public List<TypeInstrumentation> typeInstrumentations() {
     return Arrays.asList(
         new ChannelHandlerInstrumentation(),
+        new ClientOptionsInstrumentation(),
         new CommandInstrumentation(),
         new CommandHandlerInstrumentation(),
         new ConnectionStateInstrumentation(),

@@ -8,12 +8,14 @@ import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.telemetry.ClientTelemetry;
 import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.StatefulRedisConnectionImpl;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandWrapper;
 import io.lettuce.core.protocol.CompleteableCommand;
 import io.lettuce.core.protocol.RedisCommand;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.CancellationException;
 
@@ -55,7 +57,8 @@ public final class LettuceOperations {
       text = t.queryTextFirstKey(info, firstKey, count);
     }
     Operation op = t.start(info, text);
-    LettuceCall call = new LettuceCall(op, info, cmd, database(connection, info, cmd));
+    LettuceCall call =
+        new LettuceCall(op, info, cmd, database(connection, info, cmd), appTimeoutMillis(connection));
     ((StateHolder) raw).__rraSetState(call);
     @SuppressWarnings("unchecked")
     CompleteableCommand<Object> c = (CompleteableCommand<Object>) cmd;
@@ -73,6 +76,14 @@ public final class LettuceOperations {
     }
   }
 
+  private static long appTimeoutMillis(Object connection) {
+    if (connection instanceof RedisChannelHandler) {
+      Duration d = ((RedisChannelHandler<?, ?>) connection).getTimeout();
+      return d == null ? 0 : d.toMillis();
+    }
+    return LettuceTimeouts.LETTUCE_DEFAULT_COMMAND_MILLIS;
+  }
+
   /** The call a command (or any wrapper of it) belongs to, or null. */
   static LettuceCall callOf(RedisCommand<?, ?, ?> cmd) {
     RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
@@ -88,7 +99,7 @@ public final class LettuceOperations {
    * engine (error and timeout metrics, retry budget) and ends the operation.
    */
   static void completed(LettuceCall call, Throwable thrown) {
-    if (call.op.isEnded()) {
+    if (!call.completesNow()) {
       return;
     }
     Failure f = LettuceErrors.classify(call.redisCommand, thrown);

@@ -192,12 +192,17 @@ class LettuceOperationsTest {
   }
 
   @Test
-  void syncTimeoutIsATimeout() {
+  void syncTimeoutIsATimeout() throws Exception {
     connection.setTimeout(Duration.ofMillis(200));
     RedisCommands<String, String> sync = connection.sync();
-    assertThatThrownBy(() -> sync.blpop(2, "never")).isInstanceOf(RedisCommandTimeoutException.class);
+    server.command("CLIENT", "PAUSE", "700"); // no reply within the 200 ms
+    try {
+      assertThatThrownBy(() -> sync.get("k")).isInstanceOf(RedisCommandTimeoutException.class);
+    } finally {
+      TestTelemetry.sleep(800); // the pause ends before the next test
+    }
     List<SpanData> spans = awaitSpans(1);
-    assertThat(names(spans)).containsExactly("BLPOP" + hp());
+    assertThat(names(spans)).containsExactly("GET" + hp());
     assertThat(spans.get(0).getAttributes().get(ERROR)).isEqualTo("timeout");
     assertThat(spans.get(0).getAttributes().get(STATUS)).isNull();
   }
