@@ -22,6 +22,11 @@ public final class Failure {
      * command was neither re-run elsewhere nor sent on a connection without that state.
      */
     SESSION_STATE_LOST,
+    /**
+     * A transaction the server did not run because a WATCHed key changed (EXEC answered null):
+     * a definite outcome, like redis-py's WatchError; the application decides whether to try again.
+     */
+    WATCH_ABORTED,
     /** Anything else, e.g. a client-side usage error. */
     OTHER
   }
@@ -44,6 +49,7 @@ public final class Failure {
    * for the operation's outcome when the agent stopped a client from re-sending it.
    */
   public static final String TYPE_OUTCOME_UNKNOWN = "outcome_unknown";
+  public static final String TYPE_WATCH_ABORTED = "watch_aborted";
 
   private final Kind kind;
   private final Phase phase;
@@ -98,6 +104,11 @@ public final class Failure {
    */
   public static Failure outcomeUnknown(Throwable cause) {
     return new Failure(Kind.CONNECTION, Phase.MAYBE_SENT, null, TYPE_OUTCOME_UNKNOWN, cause);
+  }
+
+  /** EXEC answered null: a WATCHed key changed, so the server ran none of the transaction. */
+  public static Failure watchAborted() {
+    return new Failure(Kind.WATCH_ABORTED, Phase.MAYBE_SENT, null, TYPE_WATCH_ABORTED, null);
   }
 
   /** The command was refused, not sent: its connection lost state that cannot be restored. */

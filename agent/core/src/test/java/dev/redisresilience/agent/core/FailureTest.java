@@ -32,6 +32,8 @@ class FailureTest {
     // a command the agent did not let the client re-send: it may or may not have run
     assertThat(Failure.outcomeUnknown(null).errorType()).isEqualTo("outcome_unknown");
     assertThat(Failure.outcomeUnknown(null).outcomeUnknown()).isTrue();
+    assertThat(Failure.watchAborted().errorType()).isEqualTo("watch_aborted");
+    assertThat(Failure.watchAborted().outcomeUnknown()).isFalse();
     assertThat(Failure.other(new IllegalStateException()).errorType())
         .isEqualTo("java.lang.IllegalStateException");
   }

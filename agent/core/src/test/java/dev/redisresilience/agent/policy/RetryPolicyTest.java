@@ -35,6 +35,16 @@ class RetryPolicyTest {
   }
 
   @Test
+  void aWatchAbortIsAnAnswerNotAFailureToRetry() {
+    // EXEC answered null: the server ran nothing, on purpose; even with everything retried
+    RetryPolicy all =
+        new RetryPolicy(
+            4, defaults.backoff(), java.util.Set.of("connection", "timeout", "LOADING"), 0, true, true, java.util.Set.of());
+    assertThat(first(all, "EXEC", Failure.watchAborted())).isEqualTo(RetryPolicy.Refusal.NOT_RETRYABLE);
+    assertThat(first(defaults, "EXEC", Failure.watchAborted())).isEqualTo(RetryPolicy.Refusal.NOT_RETRYABLE);
+  }
+
+  @Test
   void readsAreRetriedAfterAnyRetryableFailure() {
     assertThat(first(defaults, "GET", READ_TIMEOUT, "k")).isNull();
     assertThat(first(defaults, "GET", RESET, "k")).isNull();

@@ -43,7 +43,7 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
   @Override
   public void accept(Object value, Throwable thrown) {
     try {
-      LettuceOperations.completed(this, thrown);
+      LettuceOperations.completed(this, value, thrown);
     } catch (Throwable t) {
       AgentFaults.record(t);
     }

@@ -6,6 +6,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.TransactionResult;
 import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.RedisCommand;
 import java.util.concurrent.CancellationException;
@@ -17,6 +18,17 @@ import java.util.concurrent.CancellationException;
  */
 final class LettuceErrors {
   private LettuceErrors() {}
+
+  /**
+   * Maps a Lettuce completion to the agent's error taxonomy; null for success. An EXEC that
+   * answered null (a WATCHed key changed) is a watch abort, as redis-py's WatchError.
+   */
+  static Failure classify(RedisCommand<?, ?, ?> command, Object value, Throwable t) {
+    if (t == null && value instanceof TransactionResult && ((TransactionResult) value).wasDiscarded()) {
+      return Failure.watchAborted();
+    }
+    return classify(command, t);
+  }
 
   /** Maps a Lettuce completion to the agent's error taxonomy; null for success. */
   static Failure classify(RedisCommand<?, ?, ?> command, Throwable t) {

@@ -98,11 +98,11 @@ public final class LettuceOperations {
    * The command completed (reply, error, timeout, cancel): books the attempt with the shared
    * engine (error and timeout metrics, retry budget) and ends the operation.
    */
-  static void completed(LettuceCall call, Throwable thrown) {
+  static void completed(LettuceCall call, Object value, Throwable thrown) {
     if (!call.completesNow()) {
       return;
     }
-    Failure f = LettuceErrors.classify(call.redisCommand, thrown);
+    Failure f = LettuceErrors.classify(call.redisCommand, value, thrown);
     if (!(thrown instanceof LettuceErrors.AgentConnectionException)) {
       // the agent's own failures were booked where it raised them
       LettuceRetries.coordinator().attemptEnded(call, call.lastServer, f);
@@ -117,7 +117,7 @@ public final class LettuceOperations {
     }
     Object s = ((StateHolder) rawCommand).__rraState();
     if (s instanceof LettuceCall) {
-      completed((LettuceCall) s, new CancellationException());
+      completed((LettuceCall) s, null, new CancellationException());
     }
   }
 
