@@ -199,9 +199,13 @@ class JedisSessionSafetyTest {
     try (Jedis jedis = new Jedis(HOST, server.port());
         Jedis admin = admin()) {
       jedis.clientSetname("set-by-the-app");
+      jedis.set("k", "v");
       killClients(admin);
-      assertThatThrownBy(jedis::ping).isInstanceOf(JedisException.class);
+      assertThatThrownBy(() -> jedis.get("k")) // a read the agent would otherwise retry in place
+          .isInstanceOf(JedisException.class)
+          .hasMessageContaining("connection state set by the application");
     }
+    assertThat(spans("GET").get(0).getAttributes().get(ERROR)).isEqualTo("session_state_lost");
   }
 
   /** The handshake's own state (client name, database) is restored: such a connection recovers. */
