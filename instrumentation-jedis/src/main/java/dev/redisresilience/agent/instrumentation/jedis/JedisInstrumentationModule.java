@@ -30,7 +30,7 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
     return Arrays.asList(
         "dev.redisresilience.agent.instrumentation.jedis.JedisArgs",
         "dev.redisresilience.agent.instrumentation.jedis.JedisErrors",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisErrors$AgentConnectionException",
+        "dev.redisresilience.agent.instrumentation.jedis.AgentConnectionException",
         "dev.redisresilience.agent.instrumentation.jedis.JedisTimeouts",
         "dev.redisresilience.agent.instrumentation.jedis.JedisConnections",
         "dev.redisresilience.agent.instrumentation.jedis.JedisConnections$1",
