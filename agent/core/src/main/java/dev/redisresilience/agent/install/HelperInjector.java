@@ -20,19 +20,30 @@ import java.util.function.Function;
  * loader. Helpers must see the client's own classes (a Spring Boot LaunchedClassLoader, a Tomcat
  * web-app loader ...), which the bootstrap-loaded agent cannot.
  *
+ * <p>The loader the agent itself runs in needs no injection: in production that is the bootstrap
+ * loader (no client there); in in-process tests it is the test's class loader, whose clients
+ * already see the helpers. Every other loader that loads a client gets the helpers, in tests too,
+ * so a test with a child-first client loader exercises the same injection as production.
+ *
  * <p>java.lang is opened to the agent through {@link Instrumentation#redefineModule}, so the
  * protected {@code ClassLoader.defineClass} can be called without sun.misc.Unsafe (no warnings on
  * JDK 24+).
  */
 final class HelperInjector {
   private final List<String> helperNames;
+  private final ClassLoader agentLoader;
   private final Function<String, byte[]> classBytes;
   private final Map<ClassLoader, Boolean> injected = Collections.synchronizedMap(new WeakHashMap<>());
   private final Method defineClass;
   private final Map<String, byte[]> bytesCache = new HashMap<>();
 
-  HelperInjector(Instrumentation inst, List<String> helperNames, Function<String, byte[]> classBytes) {
+  HelperInjector(
+      Instrumentation inst,
+      List<String> helperNames,
+      ClassLoader agentLoader,
+      Function<String, byte[]> classBytes) {
     this.helperNames = helperNames;
+    this.agentLoader = agentLoader;
     this.classBytes = classBytes;
     Method m = null;
     if (!helperNames.isEmpty()) {
@@ -67,7 +78,7 @@ final class HelperInjector {
 
   /** Makes the helpers available to {@code loader}; safe to call many times. */
   void inject(ClassLoader loader) {
-    if (loader == null || defineClass == null || injected.containsKey(loader)) {
+    if (loader == null || loader == agentLoader || defineClass == null || injected.containsKey(loader)) {
       return;
     }
     synchronized (injected) {
