@@ -29,8 +29,7 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
   public List<String> helperClassNames() {
     return Arrays.asList(
         "dev.redisresilience.agent.instrumentation.jedis.JedisArgs",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper$Outcome");
+        "dev.redisresilience.agent.instrumentation.jedis.JedisHelper");
   }
 
   @Override
