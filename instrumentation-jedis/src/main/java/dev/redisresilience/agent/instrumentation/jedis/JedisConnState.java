@@ -3,7 +3,7 @@ package dev.redisresilience.agent.instrumentation.jedis;
 import dev.redisresilience.agent.telemetry.Endpoint;
 import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
-import dev.redisresilience.agent.policy.Policies;
+import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.policy.ServerState;
 import java.util.ArrayDeque;
 
@@ -55,7 +55,7 @@ public final class JedisConnState {
   public ServerState serverState() {
     ServerState s = server;
     if (s == null) {
-      s = Policies.get().server("jedis", serverAddress, serverPort);
+      s = ServerRegistry.server("jedis", serverAddress, serverPort);
       server = s;
     }
     return s;
