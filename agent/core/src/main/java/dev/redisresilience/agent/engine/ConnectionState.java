@@ -1,7 +1,7 @@
 package dev.redisresilience.agent.engine;
 
 import dev.redisresilience.agent.core.SessionState;
-import dev.redisresilience.agent.policy.Policies;
+import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.ClientTelemetry;
 import dev.redisresilience.agent.telemetry.Endpoint;
@@ -29,7 +29,7 @@ public class ConnectionState {
   private volatile Endpoint endpoint;
   private volatile ServerState server;
 
-  /** @param client the client library's name, as in {@link Policies#server} ("jedis" ...) */
+  /** @param client the client library's name, as in {@link ServerRegistry#server} ("jedis" ...) */
   protected ConnectionState(String client) {
     this.client = client;
   }
@@ -62,7 +62,7 @@ public class ConnectionState {
   public ServerState serverState() {
     ServerState s = server;
     if (s == null) {
-      s = Policies.get().server(client, serverAddress, serverPort);
+      s = ServerRegistry.server(client, serverAddress, serverPort);
       server = s;
     }
     return s;

@@ -206,7 +206,8 @@ public final class AgentInstaller {
       HelperInjector injector =
           new HelperInjector(
               inst,
-              agentLoader == null ? module.helperClassNames() : new ArrayList<>(),
+              module.helperClassNames(),
+              agentLoader,
               name -> HelperInjector.readClassFile(agentClasses, name));
       for (TypeInstrumentation ti : module.typeInstrumentations()) {
         prefixes.add(packageOf(ti));

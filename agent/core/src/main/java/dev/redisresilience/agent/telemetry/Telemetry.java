@@ -19,18 +19,11 @@ public final class Telemetry {
   private static volatile Telemetry current =
       new Telemetry(OpenTelemetry.noop(), AgentConfig.defaults(), null);
 
-  private final OpenTelemetry otel;
-  private final AgentConfig config;
   private final ClientTelemetry jedis;
   private final ClientTelemetry lettuce;
   private final LongCounter faults;
 
-  private final SpanPipeline spans;
-
   Telemetry(OpenTelemetry otel, AgentConfig config, SpanPipeline spans) {
-    this.otel = otel;
-    this.config = config;
-    this.spans = spans;
     this.jedis = new ClientTelemetry("jedis", otel, config, spans);
     this.lettuce = new ClientTelemetry("lettuce", otel, config, spans);
     this.faults =
@@ -58,11 +51,6 @@ public final class Telemetry {
     return t;
   }
 
-  /** The span pipeline, for flushing at exit; null when spans are off. */
-  public SpanPipeline spans() {
-    return spans;
-  }
-
   public static Telemetry get() {
     return current;
   }
@@ -73,14 +61,6 @@ public final class Telemetry {
 
   public static ClientTelemetry lettuce() {
     return current.lettuce;
-  }
-
-  public OpenTelemetry openTelemetry() {
-    return otel;
-  }
-
-  public AgentConfig config() {
-    return config;
   }
 
   void recordFault(String kind) {

@@ -33,7 +33,6 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
         "dev.redisresilience.agent.instrumentation.jedis.AgentConnectionException",
         "dev.redisresilience.agent.instrumentation.jedis.JedisTimeouts",
         "dev.redisresilience.agent.instrumentation.jedis.JedisConnections",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisConnections$1",
         "dev.redisresilience.agent.instrumentation.jedis.JedisOperations",
         "dev.redisresilience.agent.instrumentation.jedis.JedisRetries");
   }
