@@ -58,6 +58,15 @@ class AgentJarIT {
                   OWN + "shaded/io/opentelemetry/exporter/otlp/http/trace/OtlpHttpSpanExporter.class"))
           .isNotNull();
       assertThat(jar.getEntry(OWN + "shaded/okhttp3/OkHttpClient.class")).isNotNull();
+      // the scrape endpoint: OpenTelemetry's exporter and the Prometheus library under it
+      assertThat(
+              jar.getEntry(
+                  OWN + "shaded/io/opentelemetry/exporter/prometheus/PrometheusHttpServer.class"))
+          .isNotNull();
+      assertThat(
+              jar.getEntry(
+                  OWN + "shaded/io/prometheus/metrics/exporter/httpserver/HTTPServer.class"))
+          .isNotNull();
       assertThat(jar.getEntry(OWN + "Premain.class")).isNotNull();
       assertThat(jar.getEntry(OWN + "core/commands.tsv")).isNotNull();
     }
