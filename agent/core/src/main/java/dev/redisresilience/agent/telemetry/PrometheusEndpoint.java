@@ -62,6 +62,7 @@ public final class PrometheusEndpoint {
     return (BiFunction<String, Integer, MetricReader>)
         Class.forName(STARTER, true, loader).getDeclaredConstructor().newInstance();
   }
+
   private static String hostPort(String host, int port) {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
