@@ -32,6 +32,22 @@ public final class Telemetry {
             .setUnit("{fault}")
             .setDescription("Faults inside the agent; the application's calls were not affected.")
             .build();
+    AttributeKey<String> signal = AttributeKey.stringKey(TelemetryNames.EXPORT_SIGNAL);
+    Attributes[] signals = new Attributes[ExportHealth.SIGNALS.length];
+    for (int i = 0; i < signals.length; i++) {
+      signals[i] = Attributes.of(signal, ExportHealth.SIGNALS[i]);
+    }
+    // observed, so that a healthy agent reports 0 rather than no series at all
+    otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
+        .counterBuilder(TelemetryNames.AGENT_EXPORT_FAILURES)
+        .setUnit("{export}")
+        .setDescription("Exports (spans, metrics, logs) that did not reach the collector.")
+        .buildWithCallback(
+            m -> {
+              for (int i = 0; i < signals.length; i++) {
+                m.record(ExportHealth.failures(i), signals[i]);
+              }
+            });
     if (spans != null) {
       otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
           .counterBuilder(TelemetryNames.AGENT_SPANS_DROPPED)

@@ -78,7 +78,7 @@ class AgentJarIT {
   @Test
   void everyBundledLibraryIsPresentUnderTheShadedPrefix() throws Exception {
     List<String> names = entries();
-    for (String p : List.of("io/opentelemetry/", "net/bytebuddy/", "okhttp3/", "okio/", "kotlin/")) {
+    for (String p : List.of("io/opentelemetry/", "io/prometheus/", "net/bytebuddy/", "okhttp3/", "okio/", "kotlin/")) {
       String shaded = OWN + "shaded/" + (p.equals("net/bytebuddy/") ? "bytebuddy/" : p);
       assertThat(names).as(shaded).anySatisfy(n -> assertThat(n).startsWith(shaded).endsWith(".class"));
     }
@@ -88,6 +88,9 @@ class AgentJarIT {
             OWN + "shaded/io/opentelemetry/sdk/OpenTelemetrySdk.class",
             OWN + "shaded/io/opentelemetry/exporter/otlp/http/trace/OtlpHttpSpanExporter.class",
             OWN + "shaded/okhttp3/OkHttpClient.class",
+            // the scrape endpoint: OpenTelemetry's exporter and the Prometheus library under it
+            OWN + "shaded/io/opentelemetry/exporter/prometheus/PrometheusHttpServer.class",
+            OWN + "shaded/io/prometheus/metrics/exporter/httpserver/HTTPServer.class",
             OWN + "Premain.class",
             OWN + "core/commands.tsv",
             OWN + "instrumentation/jedis/JedisInstrumentationModule.class",
