@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, in-process agent tests (Jedis 8.0.2 + 5.0.0, Lettuce 7.7.0 +
 # 6.1.10), the packaging test and the smoke tests of the packaged jar on forked apps, all
-# against real redis-server processes on loopback. Then the smoke tests again with the apps
+# against real redis-server processes on loopback, and the shipped dashboard and alert rules against
+# Debian's prometheus scraping the agent. Then the smoke tests again with the apps
 # on JDK 25 when it is installed, and the overhead benchmark's quick mode (no timed assertions:
 # it only has to run, so that it cannot rot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_tools
+ensure_prometheus # PrometheusDashboardIT: the shipped dashboard and alerts against a real Prometheus
 
 mvn -B verify
 

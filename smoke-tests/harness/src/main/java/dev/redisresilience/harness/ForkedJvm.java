@@ -72,8 +72,9 @@ public final class ForkedJvm {
       return this;
     }
 
+    /** Attaches {@code agentJar}, through this JVM's private copy of it (see PrivateJarCopy). */
     public Builder agent(Path agentJar) {
-      jvmArgs.add("-javaagent:" + agentJar);
+      jvmArgs.add("-javaagent:" + PrivateJarCopy.of(agentJar));
       return this;
     }
 

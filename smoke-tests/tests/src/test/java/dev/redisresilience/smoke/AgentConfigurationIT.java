@@ -60,8 +60,9 @@ class AgentConfigurationIT {
     assertThat(r.linesStartingWith("RESULT ")).containsExactly(APP_RESULTS);
     assertThat(r.agentLines())
         .containsExactly(
-            "[redis-resilience-agent] 0.1.0-SNAPSHOT disabled (redis.resilience.enabled=false); doing"
-                + " nothing");
+            "[redis-resilience-agent] "
+                + Versions.agent()
+                + " disabled (redis.resilience.enabled=false); doing nothing");
     assertThat(receiver.httpRequests()).isEqualTo(requestsBefore);
   }
 
@@ -98,7 +99,9 @@ class AgentConfigurationIT {
             "[redis-resilience-agent] warn: invalid value for"
                 + " redis.resilience.telemetry.query-text.max-length (config file): \"many\" - expected"
                 + " an integer from 16 to 32768; using the default 256",
-            "[redis-resilience-agent] 0.1.0-SNAPSHOT started; instrumenting jedis, lettuce;"
+            "[redis-resilience-agent] "
+                + Versions.agent()
+                + " started; instrumenting jedis, lettuce;"
                 + " non-default settings: config.file="
                 + file
                 + " (system property), telemetry.query-text=off (config file)");

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * An app with its own OpenTelemetry SDK 1.60 (exporting over its own OkHttp) and its own
- * ByteBuddy 1.17: both keep working unchanged, and the agent's telemetry still arrives.
+ * An app with its own OpenTelemetry SDK (exporting over its own OkHttp) and its own ByteBuddy,
+ * other versions than the agent's (see own-otel-app/pom.xml): both keep working unchanged, and
+ * the agent's telemetry still arrives.
  */
 class OwnOpenTelemetryAppIT {
   static RedisServer redis;
@@ -36,6 +37,11 @@ class OwnOpenTelemetryAppIT {
 
   @Test
   void appsOwnSdkAndByteBuddyKeepWorkingAndAgentTelemetryArrives() {
+    String appOtel = Versions.appJar("own-otel-app", "opentelemetry-sdk");
+    String appByteBuddy = Versions.appJar("own-otel-app", "byte-buddy");
+    // the point of the app: other versions than the agent's, side by side with them
+    assertThat(appOtel).isNotEqualTo(Versions.agentOpenTelemetry());
+    assertThat(appByteBuddy).isNotEqualTo(Versions.agentByteBuddy());
     ForkedJvm.Result r =
         SmokeSupport.withAgent(
                 SmokeSupport.plainApp("own-otel-app", "dev.redisresilience.apps.ownotel.OwnOtelApp"),
@@ -47,7 +53,7 @@ class OwnOpenTelemetryAppIT {
     assertThat(r.linesStartingWith("RESULT "))
         .containsExactly(
             "bytebuddy=made by the app's own ByteBuddy",
-            "bytebuddy-jar=byte-buddy-1.17.8.jar",
+            "bytebuddy-jar=byte-buddy-" + appByteBuddy + ".jar",
             "get=own-value",
             "app-span-valid=true",
             "done");
@@ -57,7 +63,7 @@ class OwnOpenTelemetryAppIT {
     assertThat(appSpans).singleElement().satisfies(s -> {
       assertThat(s.name).isEqualTo("app-own-work");
       assertThat(s.scope).isEqualTo("own-otel-app");
-      assertThat(s.resource).containsEntry("telemetry.sdk.version", "1.60.1");
+      assertThat(s.resource).containsEntry("telemetry.sdk.version", appOtel);
     });
 
     String hp = SmokeSupport.hp(redis);
@@ -65,7 +71,7 @@ class OwnOpenTelemetryAppIT {
         receiver.spans(s -> "own-otel-app".equals(s.resource.get("service.name")));
     assertThat(SmokeSupport.nameCounts(agentSpans)).containsExactly(entry("GET" + hp, 1L), entry("SET" + hp, 1L));
     assertThat(agentSpans.stream().map(s -> s.resource.get("telemetry.sdk.version")).collect(Collectors.toSet()))
-        .containsExactly("1.67.0");
+        .containsExactly(Versions.agentOpenTelemetry());
     // joining the application's trace comes later: for now the agent's spans are roots
     assertThat(agentSpans).allSatisfy(s -> assertThat(s.parentSpanId).isEmpty());
   }

@@ -203,6 +203,24 @@ public final class Settings {
           "A connection idle longer than this is PINGed before it is used; a failed check"
               + " replaces it first. 0 = off.");
 
+  // --- Prometheus scrape endpoint ----------------------------------------------------------------
+  public static final Setting<Integer> PROMETHEUS_PORT =
+      integer(
+          "prometheus.port",
+          0,
+          0,
+          65_535,
+          "Serve the metrics for Prometheus to scrape at http://{prometheus.host}:{port}/metrics"
+              + " (OpenTelemetry's Prometheus exporter), besides OTLP; 0 = off.");
+  public static final Setting<String> PROMETHEUS_HOST =
+      add(
+          "prometheus.host",
+          "127.0.0.1",
+          Settings::hostName,
+          v -> v,
+          "a host name or IP address of this machine (0.0.0.0: every interface)",
+          "The address the Prometheus endpoint binds to; loopback only unless set.");
+
   private Settings() {}
 
   public static List<Setting<?>> all() {
@@ -265,6 +283,14 @@ public final class Settings {
       }
     }
     return java.util.Collections.unmodifiableSet(out);
+  }
+
+  static String hostName(String raw) {
+    String h = raw.trim();
+    if (h.isEmpty() || !h.matches("[A-Za-z0-9._:\\-]+")) {
+      throw new IllegalArgumentException("expected a host name or IP address, e.g. 127.0.0.1");
+    }
+    return h;
   }
 
   static java.util.Set<String> commandNames(String raw) {

@@ -120,11 +120,6 @@ public final class Failure {
     return new Failure(Kind.CANCELLED, Phase.MAYBE_SENT, null, TYPE_CANCELLED, cause);
   }
 
-  public static Failure budgetExhausted(Throwable cause) {
-    return new Failure(
-        Kind.BUDGET_EXHAUSTED, Phase.MAYBE_SENT, null, TYPE_BUDGET_EXHAUSTED, cause);
-  }
-
   /** Not classifiable: error.type is the exception's class name, as the conventions say. */
   public static Failure other(Throwable cause) {
     return new Failure(

@@ -11,6 +11,7 @@ import dev.redisresilience.agent.policy.Policies;
 import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.AgentVersion;
 import dev.redisresilience.agent.telemetry.ExportHealth;
+import dev.redisresilience.agent.telemetry.PrometheusEndpoint;
 import dev.redisresilience.agent.telemetry.SdkLogBridge;
 import dev.redisresilience.agent.telemetry.SpanPipeline;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
@@ -109,7 +110,7 @@ public final class AgentInstaller {
       OpenTelemetry otel;
       SpanPipeline spans = null;
       try {
-        SdkSetup sdkSetup = buildSdk(config);
+        SdkSetup sdkSetup = buildSdk(config, agentJar);
         otel = sdkSetup.sdk;
         spans = sdkSetup.spans;
       } catch (RuntimeException e) {
@@ -206,7 +207,8 @@ public final class AgentInstaller {
       HelperInjector injector =
           new HelperInjector(
               inst,
-              agentLoader == null ? module.helperClassNames() : new ArrayList<>(),
+              module.helperClassNames(),
+              agentLoader,
               name -> HelperInjector.readClassFile(agentClasses, name));
       for (TypeInstrumentation ti : module.typeInstrumentations()) {
         prefixes.add(packageOf(ti));
@@ -357,7 +359,7 @@ public final class AgentInstaller {
     }
   }
 
-  static SdkSetup buildSdk(AgentConfig config) {
+  static SdkSetup buildSdk(AgentConfig config, String agentJar) {
     Map<String, String> defaults = new HashMap<>();
     // the OTLP default the specification asks for (the Java SDK alone still defaults to grpc)
     defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
@@ -395,6 +397,7 @@ public final class AgentInstaller {
                   return ExportHealth.wrap(e);
                 })
             .addMetricExporterCustomizer((e, c) -> ExportHealth.wrap(e))
+            .addMeterProviderCustomizer((b, c) -> PrometheusEndpoint.register(b, config, agentJar))
             .addLogRecordExporterCustomizer((e, c) -> ExportHealth.wrap(e))
             .disableShutdownHook()
             .build()

@@ -20,22 +20,38 @@ import java.util.function.Function;
  * loader. Helpers must see the client's own classes (a Spring Boot LaunchedClassLoader, a Tomcat
  * web-app loader ...), which the bootstrap-loaded agent cannot.
  *
+ * <p>Modules name helper roots; {@link HelperClasses} adds their nested and synthetic classes, read
+ * from the agent's class files on the first injection (no cost until a client is loaded).
+ *
+ * <p>The loader the agent itself runs in needs no injection: in production that is the bootstrap
+ * loader (no client there); in in-process tests it is the test's class loader, whose clients
+ * already see the helpers. Every other loader that loads a client gets the helpers, in tests too,
+ * so a test with a child-first client loader exercises the same injection as production.
+ *
  * <p>java.lang is opened to the agent through {@link Instrumentation#redefineModule}, so the
  * protected {@code ClassLoader.defineClass} can be called without sun.misc.Unsafe (no warnings on
  * JDK 24+).
  */
 final class HelperInjector {
-  private final List<String> helperNames;
+  private final List<String> roots;
+  private final ClassLoader agentLoader;
+  /** Roots plus nested classes, in define order; computed on the first injection. */
+  private List<String> helperNames;
   private final Function<String, byte[]> classBytes;
   private final Map<ClassLoader, Boolean> injected = Collections.synchronizedMap(new WeakHashMap<>());
   private final Method defineClass;
   private final Map<String, byte[]> bytesCache = new HashMap<>();
 
-  HelperInjector(Instrumentation inst, List<String> helperNames, Function<String, byte[]> classBytes) {
-    this.helperNames = helperNames;
+  HelperInjector(
+      Instrumentation inst,
+      List<String> roots,
+      ClassLoader agentLoader,
+      Function<String, byte[]> classBytes) {
+    this.roots = roots;
+    this.agentLoader = agentLoader;
     this.classBytes = classBytes;
     Method m = null;
-    if (!helperNames.isEmpty()) {
+    if (!roots.isEmpty()) {
       try {
         Module agentModule = HelperInjector.class.getModule();
         Module javaBase = Object.class.getModule();
@@ -67,12 +83,20 @@ final class HelperInjector {
 
   /** Makes the helpers available to {@code loader}; safe to call many times. */
   void inject(ClassLoader loader) {
-    if (loader == null || defineClass == null || injected.containsKey(loader)) {
+    if (loader == null || loader == agentLoader || defineClass == null || injected.containsKey(loader)) {
       return;
     }
     synchronized (injected) {
       if (injected.containsKey(loader)) {
         return;
+      }
+      if (helperNames == null) {
+        try {
+          helperNames = HelperClasses.expand(roots, this::bytes);
+        } catch (RuntimeException e) {
+          AgentFaults.record(e);
+          helperNames = roots;
+        }
       }
       for (String name : helperNames) {
         try {

@@ -14,8 +14,10 @@ public interface InstrumentationModule {
   boolean enabled(AgentConfig config);
 
   /**
-   * Helper classes that touch client types. They are defined in each class loader that loads an
-   * instrumented client class, so they see that loader's client version.
+   * Roots of the helper classes that touch client types, as binary names. Each root is defined in
+   * every class loader that loads an instrumented client class, so it sees that loader's client
+   * version, together with all its nested, anonymous and synthetic classes ({@code Root$*}, found
+   * in the class files: list roots only). Advice and instrumentation classes are not helpers.
    */
   List<String> helperClassNames();
 

@@ -3,12 +3,11 @@ package dev.redisresilience.agent.policy;
 import dev.redisresilience.agent.config.AgentConfig;
 import dev.redisresilience.agent.config.Settings;
 import java.util.Locale;
-import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The resilience policies in force: immutable values built once from configuration. A reload
- * would build a new instance and swap the one volatile reference.
+ * would build a new instance and swap the one volatile reference. Per-server state (budgets,
+ * outages) is not here but in {@link ServerRegistry}, so a reload cannot split it.
  */
 public final class Policies {
   private static volatile Policies current = from(AgentConfig.defaults());
@@ -18,7 +17,6 @@ public final class Policies {
   private final long healthCheckIntervalNanos;
   private final int budgetTokens;
   private final double budgetRatio;
-  private final ConcurrentHashMap<Key, ServerState> servers = new ConcurrentHashMap<>();
 
   private Policies(TimeoutPolicy timeouts, RetryPolicy retries, long healthCheckIntervalNanos, int budgetTokens, double budgetRatio) {
     this.timeouts = timeouts;
@@ -79,39 +77,8 @@ public final class Policies {
     return healthCheckIntervalNanos;
   }
 
-  /** The state of one server for one client library; cache the result, do not call per command. */
-  public ServerState server(String client, String address, int port) {
-    Key k = new Key(client, address, port);
-    ServerState s = servers.get(k);
-    if (s == null) {
-      s = servers.computeIfAbsent(k, key -> new ServerState(address, port, new RetryBudget(budgetTokens, budgetRatio)));
-    }
-    return s;
-  }
-
-  private static final class Key {
-    final String client;
-    final String address;
-    final int port;
-
-    Key(String client, String address, int port) {
-      this.client = client;
-      this.address = address;
-      this.port = port;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      if (!(o instanceof Key)) {
-        return false;
-      }
-      Key k = (Key) o;
-      return port == k.port && client.equals(k.client) && Objects.equals(address, k.address);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(client, address, port);
-    }
+  /** A fresh retry budget sized by these policies, for a server seen for the first time. */
+  RetryBudget newBudget() {
+    return new RetryBudget(budgetTokens, budgetRatio);
   }
 }

@@ -87,8 +87,4 @@ public final class TimeoutPolicy {
     }
     return -1;
   }
-
-  public boolean hasPerCommandTimeouts() {
-    return !perCommand.isEmpty();
-  }
 }

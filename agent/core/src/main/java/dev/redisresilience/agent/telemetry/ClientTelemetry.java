@@ -5,11 +5,11 @@ import dev.redisresilience.agent.config.Settings;
 import dev.redisresilience.agent.core.ArgView;
 import dev.redisresilience.agent.core.CommandInfo;
 import dev.redisresilience.agent.core.QueryText;
+import dev.redisresilience.agent.core.SharedInstances;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** Instruments of one client library (one instrumentation scope: jedis or lettuce). */
 public final class ClientTelemetry {
@@ -29,7 +29,14 @@ public final class ClientTelemetry {
   final boolean queryText;
   final int queryTextMaxLength;
   final ResilienceTelemetry resilience;
-  private final ConcurrentHashMap<EndpointKey, Endpoint> endpoints = new ConcurrentHashMap<>();
+  /**
+   * Idle endpoints remembered (each holds a slot per command, a few KB): the ones connections
+   * hold are kept however many, so churning addresses cannot grow the heap beyond these.
+   */
+  public static final int RECENT_ENDPOINTS = 256;
+
+  private final SharedInstances<EndpointKey, Endpoint> endpoints =
+      new SharedInstances<>(RECENT_ENDPOINTS);
 
   ClientTelemetry(String library, OpenTelemetry otel, AgentConfig config, SpanPipeline pipeline) {
     this.library = library;
@@ -79,13 +86,19 @@ public final class ClientTelemetry {
   /** The shared endpoint for this (server, peer, database); cheap to call once per connection. */
   public Endpoint endpoint(
       String serverAddress, int serverPort, String peerAddress, int peerPort, long database) {
-    EndpointKey key = new EndpointKey(serverAddress, serverPort, peerAddress, peerPort, database);
-    Endpoint e = endpoints.get(key);
-    if (e == null) {
-      e = endpoints.computeIfAbsent(
-          key, k -> new Endpoint(serverAddress, serverPort, peerAddress, peerPort, database));
-    }
-    return e;
+    return endpoints.get(
+        new EndpointKey(serverAddress, serverPort, peerAddress, peerPort, database),
+        k -> new Endpoint(serverAddress, serverPort, peerAddress, peerPort, database));
+  }
+
+  /** Endpoints someone may still hold (diagnostics and tests). */
+  public int endpointCount() {
+    return endpoints.size();
+  }
+
+  /** Endpoints held because they were used recently; at most {@value #RECENT_ENDPOINTS}. */
+  public int recentEndpointCount() {
+    return endpoints.recentSize();
   }
 
   /** Sanitized query text, or null when it is turned off. */

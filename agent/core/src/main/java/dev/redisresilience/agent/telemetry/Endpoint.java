@@ -74,18 +74,6 @@ public final class Endpoint {
         serverAddress == null ? "" : " " + serverAddress + (serverPort > 0 ? ":" + serverPort : "");
   }
 
-  public String serverAddress() {
-    return serverAddress;
-  }
-
-  public int serverPort() {
-    return serverPort;
-  }
-
-  public long database() {
-    return database;
-  }
-
   OpAttributes forOperation(CommandInfo cmd) {
     int id = cmd.id();
     if (id < 0) {

@@ -14,7 +14,8 @@ import java.util.Collection;
 
 /**
  * Remembers whether the last export reached the collector, so that JVM exit does not wait for a
- * final flush to a collector that is known to be down. Wraps the exporters the SDK configured.
+ * final flush to a collector that is known to be down, and counts failed exports per signal (the
+ * {@code redis.resilience.agent.export.failures} metric). Wraps the exporters the SDK configured.
  */
 public final class ExportHealth {
   /** An export still running after this long means the collector is not answering. */
@@ -25,6 +26,15 @@ public final class ExportHealth {
   private static final java.util.concurrent.atomic.AtomicInteger pending =
       new java.util.concurrent.atomic.AtomicInteger();
   private static volatile long pendingSince;
+  /** Failed exports since start, indexed by {@link #SIGNALS}. */
+  private static final java.util.concurrent.atomic.AtomicLongArray failures =
+      new java.util.concurrent.atomic.AtomicLongArray(3);
+
+  static final int SPANS = 0;
+  static final int METRICS = 1;
+  static final int LOGS = 2;
+  /** Values of {@code redis.resilience.export.signal}, by index. */
+  static final String[] SIGNALS = {"spans", "metrics", "logs"};
 
   private ExportHealth() {}
 
@@ -39,7 +49,12 @@ public final class ExportHealth {
     return anyAttempt && lastFailed;
   }
 
-  static CompletableResultCode track(CompletableResultCode result) {
+  /** Failed exports of one signal ({@link #SPANS}, {@link #METRICS}, {@link #LOGS}) since start. */
+  static long failures(int signal) {
+    return failures.get(signal);
+  }
+
+  static CompletableResultCode track(CompletableResultCode result, int signal) {
     if (pending.getAndIncrement() == 0) {
       pendingSince = System.nanoTime();
     }
@@ -48,6 +63,9 @@ public final class ExportHealth {
           pending.decrementAndGet();
           anyAttempt = true;
           lastFailed = !result.isSuccess();
+          if (lastFailed) {
+            failures.incrementAndGet(signal);
+          }
         });
     return result;
   }
@@ -56,7 +74,7 @@ public final class ExportHealth {
     return new SpanExporter() {
       @Override
       public CompletableResultCode export(Collection<SpanData> spans) {
-        return track(d.export(spans));
+        return track(d.export(spans), SPANS);
       }
 
       @Override
@@ -75,7 +93,7 @@ public final class ExportHealth {
     return new MetricExporter() {
       @Override
       public CompletableResultCode export(Collection<MetricData> metrics) {
-        return track(d.export(metrics));
+        return track(d.export(metrics), METRICS);
       }
 
       @Override
@@ -109,7 +127,7 @@ public final class ExportHealth {
     return new LogRecordExporter() {
       @Override
       public CompletableResultCode export(Collection<LogRecordData> logs) {
-        return track(d.export(logs));
+        return track(d.export(logs), LOGS);
       }
 
       @Override

@@ -180,10 +180,6 @@ public final class Operation {
     }
   }
 
-  public synchronized boolean isEnded() {
-    return ended;
-  }
-
   /** Batches: the number of commands, when it is known only at the end. */
   public synchronized void setBatchSize(int size) {
     batchSize = size;

@@ -13,7 +13,9 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Retries, timeouts, errors, reconnects, downtime, retry-budget exhaustion and health checks of
@@ -42,7 +44,13 @@ public final class ResilienceTelemetry {
   private final LongCounter healthChecks;
   private final DoubleHistogram healthCheckDuration;
   private final Logger events;
-  private final ConcurrentHashMap<ServerState, Attributes> serverAttributes = new ConcurrentHashMap<>();
+  /**
+   * Per server, for failures and state changes (never the success path, so a lock is fine). Weak
+   * keys: an entry lives as long as its server's state ({@code ServerRegistry} bounds those), and
+   * ServerState has identity equality.
+   */
+  private final Map<ServerState, Attributes> serverAttributes =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   ResilienceTelemetry(OpenTelemetry otel, String scope, String version, boolean metricsEnabled) {
     this.metrics = metricsEnabled;
@@ -108,6 +116,11 @@ public final class ResilienceTelemetry {
       serverAttributes.putIfAbsent(s, a);
     }
     return a;
+  }
+
+  /** Servers with cached attributes (tests). */
+  int serverAttributeCount() {
+    return serverAttributes.size();
   }
 
   /** One retry made ({@code success}/{@code failure}) or declined (a refusal value). */

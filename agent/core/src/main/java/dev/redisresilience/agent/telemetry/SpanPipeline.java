@@ -210,7 +210,7 @@ public final class SpanPipeline {
       List<CompletableResultCode> results = new ArrayList<>(sinks.size());
       for (SpanSink sink : sinks) {
         try {
-          results.add(ExportHealth.track(sink.export(batch, encoded)));
+          results.add(ExportHealth.track(sink.export(batch, encoded), ExportHealth.SPANS));
         } catch (RuntimeException e) {
           AgentFaults.record(e);
         }

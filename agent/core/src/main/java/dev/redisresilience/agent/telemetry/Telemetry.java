@@ -19,18 +19,11 @@ public final class Telemetry {
   private static volatile Telemetry current =
       new Telemetry(OpenTelemetry.noop(), AgentConfig.defaults(), null);
 
-  private final OpenTelemetry otel;
-  private final AgentConfig config;
   private final ClientTelemetry jedis;
   private final ClientTelemetry lettuce;
   private final LongCounter faults;
 
-  private final SpanPipeline spans;
-
   Telemetry(OpenTelemetry otel, AgentConfig config, SpanPipeline spans) {
-    this.otel = otel;
-    this.config = config;
-    this.spans = spans;
     this.jedis = new ClientTelemetry("jedis", otel, config, spans);
     this.lettuce = new ClientTelemetry("lettuce", otel, config, spans);
     this.faults =
@@ -39,6 +32,22 @@ public final class Telemetry {
             .setUnit("{fault}")
             .setDescription("Faults inside the agent; the application's calls were not affected.")
             .build();
+    AttributeKey<String> signal = AttributeKey.stringKey(TelemetryNames.EXPORT_SIGNAL);
+    Attributes[] signals = new Attributes[ExportHealth.SIGNALS.length];
+    for (int i = 0; i < signals.length; i++) {
+      signals[i] = Attributes.of(signal, ExportHealth.SIGNALS[i]);
+    }
+    // observed, so that a healthy agent reports 0 rather than no series at all
+    otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
+        .counterBuilder(TelemetryNames.AGENT_EXPORT_FAILURES)
+        .setUnit("{export}")
+        .setDescription("Exports (spans, metrics, logs) that did not reach the collector.")
+        .buildWithCallback(
+            m -> {
+              for (int i = 0; i < signals.length; i++) {
+                m.record(ExportHealth.failures(i), signals[i]);
+              }
+            });
     if (spans != null) {
       otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
           .counterBuilder(TelemetryNames.AGENT_SPANS_DROPPED)
@@ -58,11 +67,6 @@ public final class Telemetry {
     return t;
   }
 
-  /** The span pipeline, for flushing at exit; null when spans are off. */
-  public SpanPipeline spans() {
-    return spans;
-  }
-
   public static Telemetry get() {
     return current;
   }
@@ -73,14 +77,6 @@ public final class Telemetry {
 
   public static ClientTelemetry lettuce() {
     return current.lettuce;
-  }
-
-  public OpenTelemetry openTelemetry() {
-    return otel;
-  }
-
-  public AgentConfig config() {
-    return config;
   }
 
   void recordFault(String kind) {

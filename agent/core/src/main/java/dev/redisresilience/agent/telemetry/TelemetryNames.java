@@ -75,4 +75,20 @@ public final class TelemetryNames {
   public static final String AGENT_FAULTS = "redis.resilience.agent.faults";
   public static final String AGENT_FAULT_KIND = "redis.resilience.fault.kind";
   public static final String AGENT_SPANS_DROPPED = "redis.resilience.agent.spans.dropped";
+  public static final String AGENT_EXPORT_FAILURES = "redis.resilience.agent.export.failures";
+  /** spans, metrics or logs. */
+  public static final String EXPORT_SIGNAL = "redis.resilience.export.signal";
+
+  // --- Smart Client Handoffs (maintenance): NOT EMITTED YET. The names are fixed by the
+  // cross-client convention (redis-py, go-redis, node-redis) so that the shipped dashboard and
+  // alerts already query them; the SCH work emits them under exactly these names.
+  /** Counter: maintenance push notifications received, by {@link #MAINT_NOTIFICATION}. */
+  public static final String MAINT_NOTIFICATIONS = "redis.client.maintenance.notifications";
+  /** MOVING, MIGRATING, MIGRATED, FAILING_OVER, FAILED_OVER. */
+  public static final String MAINT_NOTIFICATION = "redis.client.connection.notification";
+  /** Up/down counter: connections currently running with relaxed timeouts. */
+  public static final String RELAXED_TIMEOUT_CONNECTIONS = "redis.client.connection.relaxed_timeout";
+  /** Counter: connection hand-offs to a new endpoint, by {@link #HANDOFF_OUTCOME}. */
+  public static final String HANDOFFS = "redis.client.connection.handoff";
+  public static final String HANDOFF_OUTCOME = "outcome";
 }

@@ -89,6 +89,32 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void prometheusEndpointSettings() {
+    AgentConfig on =
+        ConfigLoader.load(
+            Map.of("redis.resilience.prometheus.port", "9464"),
+            Map.of("REDIS_RESILIENCE_PROMETHEUS_HOST", "0.0.0.0"));
+    assertThat(on.get(Settings.PROMETHEUS_PORT)).isEqualTo(9464);
+    assertThat(on.get(Settings.PROMETHEUS_HOST)).isEqualTo("0.0.0.0");
+    assertThat(on.problems()).isEmpty();
+    AgentConfig bad =
+        ConfigLoader.load(
+            Map.of(
+                "redis.resilience.prometheus.port", "70000",
+                "redis.resilience.prometheus.host", "my host"),
+            Map.of());
+    assertThat(bad.get(Settings.PROMETHEUS_PORT)).isZero();
+    assertThat(bad.get(Settings.PROMETHEUS_HOST)).isEqualTo("127.0.0.1");
+    assertThat(bad.problems())
+        .containsExactly(
+            "invalid value for redis.resilience.prometheus.port (system property): \"70000\" -"
+                + " expected an integer from 0 to 65535; using the default 0",
+            "invalid value for redis.resilience.prometheus.host (system property): \"my host\" -"
+                + " expected a host name or IP address, e.g. 127.0.0.1; using the default"
+                + " 127.0.0.1");
+  }
+
+  @Test
   void outOfRangeIsInvalid() {
     AgentConfig c =
         ConfigLoader.load(Map.of("redis.resilience.telemetry.query-text.max-length", "5"), Map.of());

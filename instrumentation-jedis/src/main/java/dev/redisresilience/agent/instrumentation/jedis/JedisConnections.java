@@ -260,6 +260,9 @@ public final class JedisConnections {
    * the old one), the server holds no state for the connection yet.
    */
   static void sending(Connection conn, JedisConnState s, SessionEffect effect) {
+    if (effect == SessionEffect.NONE) {
+      return; // the common case: no socket checks per command
+    }
     if (!s.agentDisconnected && !conn.isConnected()) {
       s.session.fresh();
     }
@@ -298,7 +301,7 @@ public final class JedisConnections {
       return;
     }
     CommandInfo cmd = CommandTable.get().lookup(args.getCommand().getRaw());
-    s.session.sent(SessionEffect.of(cmd, new JedisArgs(args)));
+    s.session.sent(SessionEffect.of(cmd, SessionEffect.dependsOnArgs(cmd) ? new JedisArgs(args) : null));
   }
 
   // --- before an attempt -------------------------------------------------------------------------

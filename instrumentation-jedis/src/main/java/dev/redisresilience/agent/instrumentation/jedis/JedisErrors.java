@@ -152,15 +152,4 @@ final class JedisErrors {
     String message = why + " (redis-resilience-agent)";
     return call.cluster ? new JedisClusterOperationException(message, cause) : new JedisException(message, cause);
   }
-
-  /** A connection failure raised by the agent, carrying its classification. */
-  static final class AgentConnectionException extends JedisConnectionException {
-    private static final long serialVersionUID = 1L;
-    transient Failure failure;
-
-    AgentConnectionException(String message, Throwable cause, Failure failure) {
-      super(message, cause);
-      this.failure = failure;
-    }
-  }
 }

@@ -30,10 +30,9 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
     return Arrays.asList(
         "dev.redisresilience.agent.instrumentation.jedis.JedisArgs",
         "dev.redisresilience.agent.instrumentation.jedis.JedisErrors",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisErrors$AgentConnectionException",
+        "dev.redisresilience.agent.instrumentation.jedis.AgentConnectionException",
         "dev.redisresilience.agent.instrumentation.jedis.JedisTimeouts",
         "dev.redisresilience.agent.instrumentation.jedis.JedisConnections",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisConnections$1",
         "dev.redisresilience.agent.instrumentation.jedis.JedisOperations",
         "dev.redisresilience.agent.instrumentation.jedis.JedisRetries");
   }

@@ -3,7 +3,7 @@ package dev.redisresilience.agent.instrumentation.jedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.redisresilience.agent.policy.Policies;
+import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.testing.PolicyOverride;
 import dev.redisresilience.agent.testing.TestTelemetry;
 import dev.redisresilience.harness.FaultProxy;
@@ -199,9 +199,13 @@ class JedisSessionSafetyTest {
     try (Jedis jedis = new Jedis(HOST, server.port());
         Jedis admin = admin()) {
       jedis.clientSetname("set-by-the-app");
+      jedis.set("k", "v");
       killClients(admin);
-      assertThatThrownBy(jedis::ping).isInstanceOf(JedisException.class);
+      assertThatThrownBy(() -> jedis.get("k")) // a read the agent would otherwise retry in place
+          .isInstanceOf(JedisException.class)
+          .hasMessageContaining("connection state set by the application");
     }
+    assertThat(spans("GET").get(0).getAttributes().get(ERROR)).isEqualTo("session_state_lost");
   }
 
   /** The handshake's own state (client name, database) is restored: such a connection recovers. */
@@ -260,10 +264,10 @@ class JedisSessionSafetyTest {
     try (UnifiedJedis pooled = UnifiedClients.pooled(HOST, server.port());
         Jedis admin = admin()) {
       pooled.set("k", "v");
-      double tokens = Policies.get().server("jedis", HOST, server.port()).budget().tokens();
+      double tokens = ServerRegistry.server("jedis", HOST, server.port()).budget().tokens();
       killClients(admin); // a load balancer's idle kill
       assertThat(pooled.get("k")).isEqualTo("v"); // retried on a new pooled connection
-      assertThat(Policies.get().server("jedis", HOST, server.port()).budget().tokens()).isEqualTo(tokens);
+      assertThat(ServerRegistry.server("jedis", HOST, server.port()).budget().tokens()).isEqualTo(tokens);
     }
     assertThat(TestTelemetry.logCount("redis.client.connection.down")).isZero();
     assertThat(TestTelemetry.logCount("redis.client.connection.restored")).isZero();

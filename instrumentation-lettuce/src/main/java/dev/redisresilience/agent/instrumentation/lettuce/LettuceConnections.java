@@ -3,7 +3,7 @@ package dev.redisresilience.agent.instrumentation.lettuce;
 import dev.redisresilience.agent.bootstrap.StateHolder;
 import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.engine.OutageTracker;
-import dev.redisresilience.agent.policy.Policies;
+import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.Endpoint;
 import dev.redisresilience.agent.telemetry.Telemetry;
@@ -80,7 +80,7 @@ public final class LettuceConnections {
   }
 
   static ServerState server(InetSocketAddress a) {
-    return Policies.get().server(CLIENT, a.getHostString(), a.getPort());
+    return ServerRegistry.server(CLIENT, a.getHostString(), a.getPort());
   }
 
   static OutageTracker outages() {

@@ -32,8 +32,6 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceArgs",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceCall",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceErrors",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceErrors$AgentConnectionException",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceRetries",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceOperations",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceConnections",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay",

@@ -56,11 +56,19 @@ class LettuceClusterTest {
     List<SpanData> spans = TestTelemetry.awaitSpans(2 * keys.length, Duration.ofSeconds(5));
     assertThat(spans).hasSize(2 * keys.length);
     Set<Long> nodesUsed = new HashSet<>();
-    for (int i = 0; i < spans.size(); i++) {
-      SpanData s = spans.get(i);
+    for (int i = 0; i < 2 * keys.length; i++) {
       String key = keys[i % keys.length];
+      String op = i < keys.length ? "SET" : "GET";
+      // a sync call may return before its span is recorded on its node's event loop, so the
+      // next command's span (another node, another thread) can come first: find it by its text
+      String text = op + " " + key + (i < keys.length ? " ?" : "");
+      SpanData s =
+          spans.stream()
+              .filter(x -> text.equals(x.getAttributes().get(AttributeKey.stringKey("db.query.text"))))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no span " + text + " in " + spans));
       RedisServer owner = cluster.nodeFor(key);
-      assertThat(s.getName()).isEqualTo((i < keys.length ? "SET" : "GET") + " 127.0.0.1:" + owner.port());
+      assertThat(s.getName()).isEqualTo(op + " 127.0.0.1:" + owner.port());
       assertThat(s.getAttributes().get(PORT)).isEqualTo((long) owner.port());
       nodesUsed.add((long) owner.port());
     }

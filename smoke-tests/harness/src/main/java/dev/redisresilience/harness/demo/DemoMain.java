@@ -60,7 +60,7 @@ public final class DemoMain {
       Path appDir = apps.resolve("demo-app");
       String cp = appDir.resolve("target/classes") + java.io.File.pathSeparator
           + Files.readString(appDir.resolve("target/classpath.txt")).trim();
-      Timeline tl = new Timeline(seconds);
+      FaultTimeline tl = new FaultTimeline(seconds);
       System.out.println("redis-server on 127.0.0.1:" + redis.port() + " behind a fault proxy on 127.0.0.1:"
           + proxy.port() + ", OTLP receiver on " + receiver.httpEndpoint() + ", agent " + agent.getFileName());
       System.out.println("demo app: 2 Jedis threads + 1 Lettuce thread, ~300 calls/s each, for " + seconds + "s.");
@@ -145,55 +145,6 @@ public final class DemoMain {
         System.out.println("demo app exited with " + r.exitCode + "\n" + r.stderr);
         System.exit(1);
       }
-    }
-  }
-
-  /** When each fault starts and ends, scaled to the demo's length (30 s by default). */
-  static final class Timeline {
-    final int loadingFrom;
-    final int loadingTo;
-    final int slowFrom;
-    final int slowTo;
-    final int kill;
-    final int restart;
-
-    Timeline(int seconds) {
-      loadingFrom = Math.max(2, seconds * 5 / 30);
-      loadingTo = loadingFrom + Math.max(1, seconds * 3 / 30);
-      slowFrom = loadingTo + Math.max(1, seconds * 2 / 30);
-      slowTo = slowFrom + Math.max(1, seconds * 2 / 30);
-      kill = slowTo + Math.max(1, seconds * 3 / 30);
-      restart = kill + Math.max(1, seconds * 3 / 30);
-    }
-
-    /** Applies the faults due at second {@code t}; returns a marker for the summary line. */
-    String apply(int t, RedisServer redis, FaultProxy proxy) {
-      if (t >= loadingFrom && t < loadingTo) {
-        // 20 GETs a second get -LOADING (a replica loading its dataset): retried, not failed
-        proxy.injectError("GET", "LOADING Redis is loading the dataset in memory", 20);
-        return t == loadingFrom ? "  <- some GETs answered -LOADING" : "";
-      }
-      if (t == loadingTo) {
-        proxy.clearFaults();
-        return "";
-      }
-      if (t == slowFrom) {
-        proxy.delayReplies(Duration.ofMillis(1500));
-        return "  <- replies take 1.5s from now";
-      }
-      if (t == slowTo) {
-        proxy.clearFaults();
-        return "  <- replies fast again";
-      }
-      if (t == kill) {
-        redis.kill9();
-        return "  <- redis-server killed (SIGKILL)";
-      }
-      if (t == restart) {
-        redis.startProcess();
-        return "  <- redis-server restarted";
-      }
-      return "";
     }
   }
 
