@@ -203,6 +203,17 @@ public final class Settings {
           "A connection idle longer than this is PINGed before it is used; a failed check"
               + " replaces it first. 0 = off.");
 
+  // --- offline queue ----------------------------------------------------------------------------
+  public static final Setting<String> OFFLINE_QUEUE =
+      choice(
+          "offline-queue",
+          "buffer",
+          "What a client that queues commands while disconnected (Lettuce) does with a command"
+              + " issued then: buffer: keep it until the reconnect (Lettuce's own default); reject:"
+              + " fail it at once with a connection error (node-redis' disableOfflineQueue).",
+          "buffer",
+          "reject");
+
   // --- Prometheus scrape endpoint ----------------------------------------------------------------
   public static final Setting<Integer> PROMETHEUS_PORT =
       integer(

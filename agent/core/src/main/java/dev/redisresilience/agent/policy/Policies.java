@@ -17,8 +17,16 @@ public final class Policies {
   private final long healthCheckIntervalNanos;
   private final int budgetTokens;
   private final double budgetRatio;
+  private final boolean offlineQueueReject;
 
-  private Policies(TimeoutPolicy timeouts, RetryPolicy retries, long healthCheckIntervalNanos, int budgetTokens, double budgetRatio) {
+  private Policies(
+      TimeoutPolicy timeouts,
+      RetryPolicy retries,
+      long healthCheckIntervalNanos,
+      int budgetTokens,
+      double budgetRatio,
+      boolean offlineQueueReject) {
+    this.offlineQueueReject = offlineQueueReject;
     this.timeouts = timeouts;
     this.retries = retries;
     this.healthCheckIntervalNanos = healthCheckIntervalNanos;
@@ -53,7 +61,8 @@ public final class Policies {
         r,
         c.get(Settings.HEALTH_CHECK_INTERVAL).toNanos(),
         c.get(Settings.RETRY_BUDGET_TOKENS),
-        c.get(Settings.RETRY_BUDGET_RATIO));
+        c.get(Settings.RETRY_BUDGET_RATIO),
+        c.get(Settings.OFFLINE_QUEUE).equals("reject"));
   }
 
   public static Policies get() {
@@ -70,6 +79,14 @@ public final class Policies {
 
   public RetryPolicy retries() {
     return retries;
+  }
+
+  /**
+   * True when commands issued while a client is disconnected fail at once instead of waiting in
+   * the client's queue for the reconnect (node-redis' disableOfflineQueue); clients that queue.
+   */
+  public boolean offlineQueueReject() {
+    return offlineQueueReject;
   }
 
   /** 0 = health checks off. */

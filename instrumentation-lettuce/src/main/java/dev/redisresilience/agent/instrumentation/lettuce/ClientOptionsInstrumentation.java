@@ -12,7 +12,7 @@ import net.bytebuddy.matcher.ElementMatcher;
  * {@code AbstractRedisClient.getOptions}: every connection of RedisClient and RedisClusterClient
  * is built from what it returns (endpoint, expiry writer, sync waits), whether the app set the
  * options or kept the defaults. Returning the options with the agent's timeouts applies the
- * timeout policy with Lettuce's own machinery.
+ * timeout and offline-queue policy with Lettuce's own machinery.
  */
 final class ClientOptionsInstrumentation implements TypeInstrumentation {
   @Override
@@ -36,7 +36,7 @@ final class ClientOptionsInstrumentation implements TypeInstrumentation {
     public static void exit(
         @Advice.This Object client,
         @Advice.Return(readOnly = false) io.lettuce.core.ClientOptions options) {
-      options = LettuceTimeouts.options(client, options);
+      options = LettuceClientOptions.options(client, options);
     }
   }
 }

@@ -35,6 +35,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceOperations",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceConnections",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceClientOptions",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeouts",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource");
   }

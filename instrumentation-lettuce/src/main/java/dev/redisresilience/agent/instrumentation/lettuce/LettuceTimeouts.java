@@ -1,6 +1,5 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
-import dev.redisresilience.agent.bootstrap.StateHolder;
 import dev.redisresilience.agent.policy.Policies;
 import dev.redisresilience.agent.policy.TimeoutPolicy;
 import io.lettuce.core.ClientOptions;
@@ -27,30 +26,15 @@ public final class LettuceTimeouts {
 
   private LettuceTimeouts() {}
 
-  /**
-   * AbstractRedisClient.getOptions exit: the app's options with the agent's timeouts, built once
-   * per options object the app set (cached in the client's state field).
-   */
-  public static ClientOptions options(Object client, ClientOptions app) {
-    if (app == null || !(client instanceof StateHolder)) {
-      return app;
-    }
-    StateHolder h = (StateHolder) client;
-    Object s = h.__rraState();
-    if (s instanceof ClientOptions[] && ((ClientOptions[]) s)[0] == app) {
-      return ((ClientOptions[]) s)[1];
-    }
-    ClientOptions ours = withPolicy(app);
-    h.__rraSetState(new ClientOptions[] {app, ours});
-    return ours;
+  /** True when these options were made by the agent already (the app re-set what it read). */
+  static boolean appliedTo(ClientOptions options) {
+    TimeoutOptions t = options.getTimeoutOptions();
+    return t != null && t.getSource() instanceof LettuceTimeoutSource;
   }
 
-  static ClientOptions withPolicy(ClientOptions app) {
+  /** The app's timeouts, with the policy's, into {@code b} (a copy of {@code app}). */
+  static void apply(ClientOptions app, ClientOptions.Builder b) {
     TimeoutOptions appTimeouts = app.getTimeoutOptions();
-    if (appTimeouts != null && appTimeouts.getSource() instanceof LettuceTimeoutSource) {
-      return app; // built from options the agent made already
-    }
-    ClientOptions.Builder b = app.mutate();
     TimeoutOptions.Builder t =
         TimeoutOptions.builder().timeoutSource(new LettuceTimeoutSource(appTimeouts));
     if (HAS_RELAXED_TIMEOUT && appTimeouts != null) {
@@ -66,7 +50,6 @@ public final class LettuceTimeouts {
         b.socketOptions(socket.mutate().connectTimeout(Duration.ofMillis(connect)).build());
       }
     }
-    return b.build();
   }
 
   /**
