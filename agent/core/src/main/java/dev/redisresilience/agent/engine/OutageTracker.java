@@ -17,6 +17,11 @@ public final class OutageTracker {
     this.telemetry = telemetry;
   }
 
+  /** True when this instance reports to {@code t} (callers cache one per telemetry installed). */
+  public boolean reportsTo(ResilienceTelemetry t) {
+    return telemetry == t;
+  }
+
   /**
    * A connect (or the handshake after it) failed. While the server is down this is a failed
    * reconnect; otherwise it starts an outage.

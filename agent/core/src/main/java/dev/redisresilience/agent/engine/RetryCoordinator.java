@@ -24,6 +24,11 @@ public final class RetryCoordinator {
     this.telemetry = telemetry;
   }
 
+  /** True when this instance reports to {@code t} (callers cache one per telemetry installed). */
+  public boolean reportsTo(ResilienceTelemetry t) {
+    return telemetry == t;
+  }
+
   /**
    * An attempt of {@code call} (null: a command outside any operation) ended on {@code server};
    * {@code f} null means it succeeded. Successes refill the server's budget; failures are counted

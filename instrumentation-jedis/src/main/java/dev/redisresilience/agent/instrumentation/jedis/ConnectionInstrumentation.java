@@ -137,18 +137,15 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
         @Advice.Thrown(readOnly = false) Throwable thrown) {
       if (attempt != null) {
-        Throwable failed = thrown;
         if (attempt.refused != null) {
-          failed = attempt.refused;
+          thrown = attempt.refused; // first: not sent must never look like a reply, whatever follows
         } else {
           infinite = attempt.previousInfinite;
         }
-        JedisOutcome out = JedisOperations.attemptExit(attempt, conn, command, returned, failed);
+        JedisOutcome out = JedisOperations.attemptExit(attempt, conn, command, returned, thrown);
         if (out != null) {
           returned = out.value;
           thrown = out.thrown;
-        } else if (failed != thrown) {
-          thrown = failed;
         }
       }
     }

@@ -32,6 +32,11 @@ public final class JedisConnState extends ConnectionState {
   public Throwable replaceFailure;
   /** The agent itself is replacing the socket (its connect and handshake are allowed). */
   public boolean replacing;
+  /**
+   * Between an application command's enter and exit advice: a socket Jedis opens now is opened
+   * for that command, whose session effect is already booked.
+   */
+  public boolean inCommand;
 
   /**
    * Commands sent with sendCommand whose reply has not been read yet (legacy Jedis style). A

@@ -7,6 +7,7 @@ import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.core.SessionEffect;
 import dev.redisresilience.agent.engine.OutageTracker;
 import dev.redisresilience.agent.policy.Policies;
+import dev.redisresilience.agent.policy.RetryPolicy;
 import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.ResilienceTelemetry;
 import dev.redisresilience.agent.telemetry.Telemetry;
@@ -97,8 +98,16 @@ public final class JedisConnections {
     return Telemetry.jedis().resilience();
   }
 
+  private static volatile OutageTracker outages;
+
   private static OutageTracker outages() {
-    return new OutageTracker(telemetry());
+    ResilienceTelemetry rt = telemetry();
+    OutageTracker o = outages;
+    if (o == null || !o.reportsTo(rt)) {
+      o = new OutageTracker(rt);
+      outages = o;
+    }
+    return o;
   }
 
   // --- connects ----------------------------------------------------------------------------------
@@ -142,7 +151,9 @@ public final class JedisConnections {
     if (current != null) {
       current.lastServer = server; // a pool creating a connection inside the call
     }
-    outages().connectFailed(server, f);
+    if (f.kind() != Failure.Kind.SERVER || RetryPolicy.provenNotExecuted(f)) {
+      outages().connectFailed(server, f); // a WRONGPASS is a configuration problem, not an outage
+    }
     if (f.kind() == Failure.Kind.TIMEOUT && current == null) {
       telemetry().connectTimedOut(server); // calls count their own timeouts
     }
@@ -165,6 +176,9 @@ public final class JedisConnections {
     s.connectedNanos = s.lastUsedNanos;
     if (!s.replacing && !s.handshaking) {
       s.database(0); // a bare connect starts in database 0, whatever was SELECTed before
+      if (!s.inCommand) {
+        s.session.fresh(); // e.g. the application's disconnect() then connect()
+      }
     }
     if (!s.handshaking) {
       established(s); // no handshake to wait for (a connection made without a client config)
@@ -195,6 +209,9 @@ public final class JedisConnections {
     endInternal(s);
     s.handshaking = false;
     if (thrown == null) {
+      if (!s.replacing && !s.inCommand) {
+        s.session.fresh(); // a new handshake of the client's own: no state from before survives
+      }
       established(s);
     } else if (!s.connectFailureCounted) {
       connectFailed(s, thrown);
@@ -293,15 +310,27 @@ public final class JedisConnections {
 
   /**
    * A command the client sends on its own behalf (a pool's UNWATCH / DISCARD on return, a
-   * pub/sub loop's SUBSCRIBE): its session effect still counts, except during the handshake and
-   * the agent's own replacement, whose state the agent replays itself.
+   * pub/sub loop's SUBSCRIBE): its transaction and subscription effects still count, except
+   * during the handshake and the agent's own replacement, whose state the agent replays itself.
    */
   static void internalCommand(JedisConnState s, CommandArguments args) {
     if (s.handshaking || s.replacing) {
       return;
     }
     CommandInfo cmd = CommandTable.get().lookup(args.getCommand().getRaw());
-    s.session.sent(SessionEffect.of(cmd, SessionEffect.dependsOnArgs(cmd) ? new JedisArgs(args) : null));
+    SessionEffect e = SessionEffect.of(cmd, SessionEffect.dependsOnArgs(cmd) ? new JedisArgs(args) : null);
+    switch (e) {
+      case WATCH:
+      case UNWATCH:
+      case MULTI:
+      case END_TRANSACTION:
+      case SUBSCRIBE:
+        s.session.sent(e);
+        return;
+      default:
+        // the client's own AUTH (a re-authentication with its credentials provider), SELECT of
+        // its configured database ...: state the handshake replay restores
+    }
   }
 
   // --- before an attempt -------------------------------------------------------------------------
@@ -390,6 +419,10 @@ public final class JedisConnections {
 
   private static void replaceSocket(Connection conn, JedisConnState s) {
     long wanted = s.database(); // as the application left it: the handshake's, or a later select
+    Method m = s.clientConfig == null ? null : HANDSHAKE.get(conn.getClass());
+    if (s.clientConfig != null && m == null) {
+      throw new IllegalStateException("cannot repeat the handshake of " + conn.getClass().getName());
+    }
     s.agentDisconnected = true; // from here until the new socket is fully set up
     try {
       conn.disconnect();
@@ -400,10 +433,6 @@ public final class JedisConnections {
     if (s.clientConfig == null) {
       conn.connect(); // the connection never had a handshake: a bare socket is the same state
     } else {
-      Method m = HANDSHAKE.get(conn.getClass());
-      if (m == null) {
-        throw new JedisConnectionException("cannot repeat the handshake of " + conn.getClass().getName());
-      }
       try {
         m.invoke(conn, s.clientConfig);
       } catch (InvocationTargetException e) {

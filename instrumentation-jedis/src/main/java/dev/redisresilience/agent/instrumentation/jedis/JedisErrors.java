@@ -116,13 +116,31 @@ final class JedisErrors {
     return Failure.connection(Failure.Phase.MAYBE_SENT, e);
   }
 
-  /** Replacing the connection's socket failed: the attempt is not sent, the connect failed. */
+  /**
+   * A failure that happened before the command could be sent (no attempt reached the server):
+   * whatever it looks like (a handshake's read timeout), the command's outcome is known.
+   */
+  static Failure beforeSending(Failure f) {
+    if (f.phase() == Failure.Phase.NOT_SENT || f.kind() == Failure.Kind.SERVER) {
+      return f;
+    }
+    if (f.kind() == Failure.Kind.TIMEOUT) {
+      return Failure.connectTimedOut(f.cause());
+    }
+    if (f.kind() == Failure.Kind.CONNECTION) {
+      return Failure.connectFailed(f.cause());
+    }
+    return f;
+  }
+
+  /**
+   * Replacing the connection's socket failed: the attempt is not sent. Classified by its cause: a
+   * failed connect or handshake (retryable per policy), an error reply to the handshake
+   * (WRONGPASS: per retry.on, normally not), or the agent's own inability to replay it (never).
+   */
   static JedisConnectionException replaceFailed(Throwable cause) {
     Failure inner = classify(cause);
-    Failure f =
-        inner != null && inner.kind() == Failure.Kind.TIMEOUT
-            ? Failure.connectTimedOut(cause)
-            : Failure.connectFailed(cause);
+    Failure f = inner == null || inner.kind() == Failure.Kind.OTHER ? Failure.other(cause) : beforeSending(inner);
     return new AgentConnectionException(
         "reconnect failed (" + cause + "); the command was not sent (redis-resilience-agent)", cause, f);
   }

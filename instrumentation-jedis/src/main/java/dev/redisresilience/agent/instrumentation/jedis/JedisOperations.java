@@ -90,7 +90,7 @@ public final class JedisOperations {
       JedisOutcome out = new JedisOutcome(returned, thrown);
       if (call.mode == JedisCall.OWN_RETRIES) {
         if (call.op.attempts() == 0) {
-          JedisRetries.countUnattemptedFailure(call, f); // the pool could not even produce a connection
+          f = JedisRetries.countUnattemptedFailure(call, f); // the pool could not produce a connection
         }
         JedisRetries.retryUnified((redis.clients.jedis.UnifiedJedis) unified, co, call, f, out);
       }
@@ -124,7 +124,11 @@ public final class JedisOperations {
     Throwable refused = null;
     if (!call.batch) {
       effect = SessionEffect.of(call.command, call.args);
-      refused = JedisConnections.prepare((Connection) connection, s, call.command, effect);
+      if (call.mode != JedisCall.OBSERVE) {
+        // never in multi-database failover: Jedis broke those connections on purpose, and a
+        // replacement would take the write back to the database it failed away from
+        refused = JedisConnections.prepare((Connection) connection, s, call.command, effect);
+      }
     }
     JedisAttempt a = new JedisAttempt(call, owner, s);
     a.refused = refused;
@@ -137,6 +141,7 @@ public final class JedisOperations {
     s.flushFailed = false;
     if (refused == null) {
       JedisConnections.sending((Connection) connection, s, effect);
+      s.inCommand = true;
     }
     if (owner) {
       JedisContext.enter(call);
@@ -153,12 +158,16 @@ public final class JedisOperations {
     JedisConnState s = a.state;
     JedisCall call = a.call;
     try {
+      s.inCommand = false;
       JedisTimeouts.rollback(a, connection);
       s.lastUsedNanos = System.nanoTime();
       Failure f = JedisErrors.classify(thrown, s);
       JedisRetries.coordinator().attemptEnded(call, s.serverState(), f);
-      if (f == null && !a.owner) {
-        return null; // the common case: a successful attempt of a call someone else ends
+      if (f == null) {
+        if (a.owner) {
+          call.op.end(null);
+        }
+        return null; // the common case: nothing to replace
       }
       JedisOutcome out = new JedisOutcome(returned, thrown);
       if (f != null && !call.retrying && !call.batch) {
@@ -211,6 +220,7 @@ public final class JedisOperations {
     s.flushFailed = false;
     if (refused == null) {
       JedisConnections.sending((Connection) connection, s, effect);
+      s.inCommand = true;
     }
     return a;
   }
@@ -225,6 +235,7 @@ public final class JedisOperations {
 
   public static void sendExit(Object connection, JedisAttempt a, Throwable thrown) {
     JedisConnState s = a.state;
+    s.inCommand = false;
     Operation op = a.call.op;
     if (thrown != null) {
       Failure f = JedisErrors.classify(thrown, s);

@@ -4,6 +4,7 @@ import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.core.SessionEffect;
 import dev.redisresilience.agent.engine.RetryCoordinator;
 import dev.redisresilience.agent.policy.RetryPolicy;
+import dev.redisresilience.agent.telemetry.ResilienceTelemetry;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import java.util.concurrent.TimeUnit;
 import redis.clients.jedis.CommandObject;
@@ -20,14 +21,28 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 final class JedisRetries {
   private JedisRetries() {}
 
+  private static volatile RetryCoordinator coordinator;
+
+  /** The engine reporting to the telemetry installed now (one instance, not one per attempt). */
   static RetryCoordinator coordinator() {
-    return new RetryCoordinator(Telemetry.jedis().resilience());
+    ResilienceTelemetry rt = Telemetry.jedis().resilience();
+    RetryCoordinator c = coordinator;
+    if (c == null || !c.reportsTo(rt)) {
+      c = new RetryCoordinator(rt);
+      coordinator = c;
+    }
+    return c;
   }
 
-  /** A failure before any attempt (the pool could not produce a connection) is an attempt too. */
-  static void countUnattemptedFailure(JedisCall call, Failure f) {
+  /**
+   * A failure before any attempt (the pool could not produce a connection, its handshake timed
+   * out) is an attempt too — one whose command was never sent.
+   */
+  static Failure countUnattemptedFailure(JedisCall call, Failure f) {
+    Failure notSent = JedisErrors.beforeSending(f);
     call.op.attempt();
-    coordinator().attemptEnded(call, call.lastServer, f);
+    coordinator().attemptEnded(call, call.lastServer, notSent);
+    return notSent;
   }
 
   /**
@@ -62,7 +77,7 @@ final class JedisRetries {
         f = JedisErrors.classify(e);
         rc.retried(call, cause, false);
         if (call.op.attempts() == attemptsBefore) {
-          countUnattemptedFailure(call, f);
+          f = countUnattemptedFailure(call, f);
         }
       } finally {
         call.retrying = false;

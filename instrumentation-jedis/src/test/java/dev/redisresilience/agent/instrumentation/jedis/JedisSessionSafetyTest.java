@@ -85,7 +85,7 @@ class JedisSessionSafetyTest {
 
   /**
    * Every cycle: the connection is dropped while idle, the health check finds it dead, and the
-   * first handshake of its replacement fails (the proxy answers AUTH with an error). The write
+   * first handshake of its replacement fails (the proxy resets the connection on AUTH). The write
    * must land in database 5, as user app, or fail: never in database 0 as the default user.
    */
   private void replayFailsThenWrites(DefaultJedisClientConfig config, boolean selectLater) {
@@ -102,7 +102,7 @@ class JedisSessionSafetyTest {
       for (int i = 0; i < CYCLES; i++) {
         proxy.resetAllConnections();
         TestTelemetry.sleep(80); // idle past the health-check interval
-        proxy.injectError("AUTH", "ERR handshake refused by the test", 1);
+        proxy.resetBeforeForwarding("AUTH", 1); // the replacement's handshake fails
         try {
           jedis.set("k" + i, "v");
           ok++;
@@ -186,7 +186,9 @@ class JedisSessionSafetyTest {
       jedis.sendCommand(Protocol.Command.SELECT, "5");
       jedis.set("before", "1");
       killClients(admin);
-      assertThatThrownBy(() -> jedis.set("after", "1")).isInstanceOf(JedisException.class);
+      assertThatThrownBy(() -> jedis.set("after", "1"))
+          .isInstanceOf(JedisException.class)
+          .hasMessageContaining("a database chosen by a raw SELECT");
       assertThat(admin.dbSize()).as("keys in database 0").isZero();
       admin.select(5);
       assertThat(admin.exists("before")).isTrue();
@@ -267,7 +269,8 @@ class JedisSessionSafetyTest {
       double tokens = ServerRegistry.server("jedis", HOST, server.port()).budget().tokens();
       killClients(admin); // a load balancer's idle kill
       assertThat(pooled.get("k")).isEqualTo("v"); // retried on a new pooled connection
-      assertThat(ServerRegistry.server("jedis", HOST, server.port()).budget().tokens()).isEqualTo(tokens);
+      // nothing taken (the successful retry may even give some back to a bucket not full)
+      assertThat(ServerRegistry.server("jedis", HOST, server.port()).budget().tokens()).isGreaterThanOrEqualTo(tokens);
     }
     assertThat(TestTelemetry.logCount("redis.client.connection.down")).isZero();
     assertThat(TestTelemetry.logCount("redis.client.connection.restored")).isZero();
