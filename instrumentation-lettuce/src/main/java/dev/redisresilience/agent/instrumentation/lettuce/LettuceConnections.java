@@ -6,6 +6,7 @@ import dev.redisresilience.agent.engine.OutageTracker;
 import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.Endpoint;
+import dev.redisresilience.agent.telemetry.ResilienceTelemetry;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.event.connection.ReconnectFailedEvent;
@@ -83,8 +84,17 @@ public final class LettuceConnections {
     return ServerRegistry.server(CLIENT, a.getHostString(), a.getPort());
   }
 
+  private static volatile OutageTracker outages;
+
+  /** The outage tracker of the telemetry installed now (one per installation). */
   static OutageTracker outages() {
-    return new OutageTracker(Telemetry.lettuce().resilience());
+    ResilienceTelemetry t = Telemetry.lettuce().resilience();
+    OutageTracker o = outages;
+    if (o == null || !o.reportsTo(t)) {
+      o = new OutageTracker(t);
+      outages = o;
+    }
+    return o;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
 import dev.redisresilience.agent.engine.RetryCoordinator;
+import dev.redisresilience.agent.telemetry.ResilienceTelemetry;
 import dev.redisresilience.agent.telemetry.Telemetry;
 
 /**
@@ -10,7 +11,16 @@ import dev.redisresilience.agent.telemetry.Telemetry;
 public final class LettuceRetries {
   private LettuceRetries() {}
 
+  private static volatile RetryCoordinator cached;
+
+  /** The coordinator of the telemetry installed now (one per installation, not per call). */
   public static RetryCoordinator coordinator() {
-    return new RetryCoordinator(Telemetry.lettuce().resilience());
+    ResilienceTelemetry t = Telemetry.lettuce().resilience();
+    RetryCoordinator c = cached;
+    if (c == null || !c.reportsTo(t)) {
+      c = new RetryCoordinator(t);
+      cached = c;
+    }
+    return c;
   }
 }
