@@ -5,7 +5,6 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.redisresilience.agent.install.TypeInstrumentation;
 import java.util.Collection;
-import java.util.Queue;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
@@ -15,7 +14,6 @@ import net.bytebuddy.matcher.ElementMatcher;
  * binds the operation to the node the channel is connected to, which also covers cluster
  * routing, redirects and commands replayed after a reconnect. {@code drainQueue}: the commands
  * sent and not answered when the channel broke, which Lettuce would re-send after reconnecting.
- * {@code exceptionCaught}: a reset, where Lettuce fails the oldest of those instead.
  */
 final class CommandHandlerInstrumentation implements TypeInstrumentation {
   @Override
@@ -33,8 +31,6 @@ final class CommandHandlerInstrumentation implements TypeInstrumentation {
     t.defineStateField();
     t.applyAdvice(named("write").and(takesArguments(3)), getClass().getName() + "$WriteAdvice");
     t.applyAdvice(named("drainQueue").and(takesArguments(0)), getClass().getName() + "$DrainAdvice");
-    t.applyAdvice(
-        named("exceptionCaught").and(takesArguments(2)), getClass().getName() + "$ExceptionCaughtAdvice");
   }
 
   public static class WriteAdvice {
@@ -49,19 +45,6 @@ final class CommandHandlerInstrumentation implements TypeInstrumentation {
     @Advice.OnMethodExit(suppress = Throwable.class)
     public static void exit(@Advice.Return Collection<?> drained) {
       LettuceReplay.drained(drained);
-    }
-  }
-
-  public static class ExceptionCaughtAdvice {
-    @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static Object enter(
-        @Advice.FieldValue("stack") Queue<Object> stack, @Advice.Argument(1) Throwable cause) {
-      return LettuceReplay.spareOldest(stack, cause);
-    }
-
-    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.FieldValue("stack") Queue<Object> stack, @Advice.Enter Object spared) {
-      LettuceReplay.restoreOldest(stack, spared);
     }
   }
 }

@@ -1,7 +1,6 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
 import dev.redisresilience.agent.core.Failure;
-import dev.redisresilience.agent.policy.RetryPolicy;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
@@ -92,19 +91,11 @@ final class LettuceErrors {
    * The connection broke while {@code command} waited for its reply and the agent stopped Lettuce
    * from re-sending it after the reconnect.
    */
-  static AgentConnectionException notReplayed(String command, RetryPolicy.Refusal refusal) {
-    String why =
-        refusal == RetryPolicy.Refusal.NOT_IDEMPOTENT || refusal == RetryPolicy.Refusal.NEVER
-            ? "it is not safe to run twice"
-            : refusal == RetryPolicy.Refusal.SESSION_STATE_LOST
-                ? "it was queued in a transaction the new connection does not have"
-                : "not retried: " + refusal.value;
+  static AgentConnectionException notReplayed(String command) {
     String message =
         command
             + " not re-sent: the connection was lost after it was sent, so it may have run on the"
-            + " server, and "
-            + why
-            + " (redis-resilience-agent)";
+            + " server, and it is not safe to run twice (redis-resilience-agent)";
     AgentConnectionException e = new AgentConnectionException(message, null);
     e.failure = Failure.outcomeUnknown(e);
     return e;
