@@ -312,11 +312,24 @@ public final class JedisOperations {
   }
 
   public static void batchEndExit(JedisBatch b, Throwable thrown) {
-    if (b == null) {
-      return;
+    if (b != null) {
+      endBatch(b, JedisErrors.classify(thrown));
     }
+  }
+
+  /**
+   * Transaction.exec exit: a null reply is a WATCH abort (redis-py's WatchError), classified
+   * {@code watch_aborted}; transactions are never retried.
+   */
+  public static void execExit(JedisBatch b, Object replies, Throwable thrown) {
+    if (b != null) {
+      endBatch(b, thrown == null && replies == null ? Failure.watchAborted() : JedisErrors.classify(thrown));
+    }
+  }
+
+  private static void endBatch(JedisBatch b, Failure f) {
     JedisContext.restore(b.prev);
     b.call.op.setBatchSize(b.size);
-    b.call.op.end(JedisErrors.classify(thrown));
+    b.call.op.end(f);
   }
 }

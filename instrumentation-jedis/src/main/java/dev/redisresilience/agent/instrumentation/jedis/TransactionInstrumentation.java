@@ -12,6 +12,7 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import dev.redisresilience.agent.install.TypeInstrumentation;
 import dev.redisresilience.agent.telemetry.TelemetryNames;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 
@@ -42,7 +43,9 @@ final class TransactionInstrumentation implements TypeInstrumentation {
         PipelineInstrumentation.APPEND.and(not(isAbstract())),
         getClass().getName() + "$AppendAdvice");
     t.applyAdvice(
-        namedOneOf("exec", "discard", "close").and(takesArguments(0)).and(not(isAbstract())),
+        named("exec").and(takesArguments(0)).and(not(isAbstract())), getClass().getName() + "$ExecAdvice");
+    t.applyAdvice(
+        namedOneOf("discard", "close").and(takesArguments(0)).and(not(isAbstract())),
         getClass().getName() + "$EndAdvice");
   }
 
@@ -67,6 +70,22 @@ final class TransactionInstrumentation implements TypeInstrumentation {
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     public static void exit(@Advice.Enter JedisCall previous) {
       JedisContext.restore(previous);
+    }
+  }
+
+  /** EXEC: a null reply means a WATCHed key changed and the server ran none of it. */
+  public static class ExecAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static JedisBatch enter(@Advice.This Object tx) {
+      return JedisOperations.batchEndEnter(tx);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(
+        @Advice.Enter JedisBatch batch,
+        @Advice.Return(typing = Assigner.Typing.DYNAMIC) Object replies,
+        @Advice.Thrown Throwable thrown) {
+      JedisOperations.execExit(batch, replies, thrown);
     }
   }
 

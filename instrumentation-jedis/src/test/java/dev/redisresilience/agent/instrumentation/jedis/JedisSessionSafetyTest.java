@@ -163,6 +163,24 @@ class JedisSessionSafetyTest {
         .allSatisfy(s -> assertThat(s.getAttributes().get(ERROR)).isEqualTo("session_state_lost"));
   }
 
+  /** A WATCH that did its job (EXEC answered null) is a classified outcome, not a success. */
+  @Test
+  void aWatchAbortIsClassified() {
+    try (Jedis jedis = new Jedis(HOST, server.port());
+        Jedis other = admin()) {
+      jedis.set("k", "0");
+      jedis.watch("k");
+      other.set("k", "changed");
+      Transaction t = jedis.multi();
+      t.set("k", "mine");
+      assertThat(t.exec()).isNull();
+      assertThat(other.get("k")).isEqualTo("changed");
+    }
+    List<SpanData> multi = spans("MULTI");
+    assertThat(multi).singleElement().satisfies(s -> assertThat(s.getAttributes().get(ERROR)).isEqualTo("watch_aborted"));
+    assertThat(TestTelemetry.durationCount(TestTelemetry.attr("error.type", "watch_aborted"))).isGreaterThanOrEqualTo(1);
+  }
+
   /** CLIENT TRACKING on: a new connection would get no invalidations, cached reads stale forever. */
   @Test
   void aConnectionWithTrackingIsNotReconnectedInPlace() {
