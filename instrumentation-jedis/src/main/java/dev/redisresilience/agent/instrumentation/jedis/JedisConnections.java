@@ -353,8 +353,7 @@ public final class JedisConnections {
       return null;
     }
     if (!s.session.restorableInPlace(effect)) {
-      conn.setBroken(); // never used again as it is; a pool destroys it
-      return JedisErrors.sessionStateLost(cmd.name(), s.session.lost(), s.replaceFailure);
+      return retire(conn, s, JedisErrors.sessionStateLost(cmd.name(), s.session.lost(), s.replaceFailure));
     }
     try {
       replace(conn, s);
@@ -362,6 +361,24 @@ public final class JedisConnections {
     } catch (RuntimeException e) {
       return JedisErrors.replaceFailed(e);
     }
+  }
+
+  /**
+   * The connection must be replaced but carries state the agent cannot restore: it is closed
+   * (a late reply on it could answer the next command) and may not be connected bare; only a
+   * command that ends that state (UNWATCH, EXEC, DISCARD) may bring it back with its handshake.
+   * Returns {@code refusal}, the exception its commands fail with until then.
+   */
+  static Throwable retire(Connection conn, JedisConnState s, Throwable refusal) {
+    s.agentDisconnected = true;
+    s.replaceFailure = refusal;
+    try {
+      conn.disconnect();
+    } catch (RuntimeException ignored) {
+      // closed already
+    }
+    conn.setBroken(); // a pool destroys it
+    return refusal;
   }
 
   /** PINGs the idle connection (client-internal traffic); false when it is not usable. */

@@ -101,8 +101,9 @@ final class JedisRetries {
       long backoff = rc.decide(call, f, portable);
       if (backoff < 0) {
         if (!portable && f.kind() != Failure.Kind.SESSION_STATE_LOST) {
-          conn.setBroken();
-          out.thrown = JedisErrors.sessionStateLost(call.command.name(), s.session.lost(), out.thrown);
+          out.thrown =
+              JedisConnections.retire(
+                  conn, s, JedisErrors.sessionStateLost(call.command.name(), s.session.lost(), out.thrown));
         }
         return;
       }

@@ -163,6 +163,35 @@ class JedisSessionSafetyTest {
         .allSatisfy(s -> assertThat(s.getAttributes().get(ERROR)).isEqualTo("session_state_lost"));
   }
 
+  /**
+   * A connection refused for its state is closed, not left open: a pipeline (which no prepare
+   * step guards) must not send on it — Jedis 4/5 write to a connection marked broken and only
+   * refuse the read, so a pipelined INCR would run with its outcome unknown to the application.
+   */
+  @Test
+  void aConnectionRefusedForItsStateIsClosedAndSendsNothingMore() {
+    try (PolicyOverride p = PolicyOverride.with("health-check.interval", "50ms", "timeout.command", "200ms");
+        Jedis jedis = new Jedis(HOST, server.port());
+        Jedis admin = admin()) {
+      jedis.set("k", "0");
+      jedis.watch("k");
+      TestTelemetry.sleep(80); // idle: the next command health-checks first
+      admin.clientPause(600); // the PING waits; its PONG comes after the check gave up
+      assertThatThrownBy(() -> jedis.get("k")).isInstanceOf(JedisException.class).hasMessageContaining("WATCH");
+      TestTelemetry.sleep(700);
+      assertThatThrownBy(() -> {
+            redis.clients.jedis.Pipeline pipeline = jedis.pipelined();
+            redis.clients.jedis.Response<Long> r = pipeline.incr("n");
+            pipeline.sync();
+            throw new AssertionError("pipeline on a retired connection answered " + r.get());
+          })
+          .isInstanceOf(JedisException.class);
+      TestTelemetry.sleep(100);
+      assertThat(admin.get("n")).as("the pipelined INCR reached the server").isNull();
+      assertThat(admin.get("k")).isEqualTo("0");
+    }
+  }
+
   /** A WATCH that did its job (EXEC answered null) is a classified outcome, not a success. */
   @Test
   void aWatchAbortIsClassified() {
