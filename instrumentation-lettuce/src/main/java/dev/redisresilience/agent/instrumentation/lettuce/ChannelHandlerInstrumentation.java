@@ -29,7 +29,7 @@ final class ChannelHandlerInstrumentation implements TypeInstrumentation {
 
   @Override
   public void transform(Transformer t) {
-    t.defineStateField(); // the database in dispatch order
+    t.defineStateField(); // the session state in dispatch order (LettuceSession)
     t.applyAdvice(
         named("dispatch")
             .and(takesArguments(1))
@@ -38,6 +38,16 @@ final class ChannelHandlerInstrumentation implements TypeInstrumentation {
     t.applyAdvice(
         named("dispatch").and(takesArguments(1)).and(takesArgument(0, named("java.util.Collection"))),
         getClass().getName() + "$DispatchAllAdvice");
+    t.applyAdvice(
+        named("setAutoFlushCommands").and(takesArguments(1)).and(takesArgument(0, boolean.class)),
+        getClass().getName() + "$AutoFlushAdvice");
+  }
+
+  public static class AutoFlushAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static void enter(@Advice.This Object connection, @Advice.Argument(0) boolean autoFlush) {
+      LettuceOperations.autoFlush(connection, autoFlush);
+    }
   }
 
   public static class DispatchAdvice {

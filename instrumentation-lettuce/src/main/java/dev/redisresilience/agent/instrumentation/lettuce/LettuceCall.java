@@ -1,6 +1,7 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
 import dev.redisresilience.agent.core.CommandInfo;
+import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.engine.CallState;
 import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.Operation;
@@ -12,20 +13,46 @@ import java.util.function.BiConsumer;
  * One logical Lettuce command: the shared retry bookkeeping plus the command the application
  * holds (its future, Mono or sync call completes when this command does) and the database it
  * was dispatched on. Ends the operation when the command completes, on whichever thread that
- * happens. A helper: injected next to Lettuce.
+ * happens. When the agent retries it ({@link LettuceAttempts}), each attempt is a fresh command
+ * whose raw command carries this same call. A helper: injected next to Lettuce.
  */
 public final class LettuceCall extends CallState implements BiConsumer<Object, Throwable> {
+  /** The command as dispatched: what the application's future, Mono or sync call is. */
   final RedisCommand<?, ?, ?> redisCommand;
   final long database;
   /** The connection's own command timeout when it was dispatched (RedisURI, setTimeout). */
   final long appTimeoutMillis;
+  /**
+   * The connection the agent re-dispatches a retry on, null when the agent does not retry this
+   * call (not an async-completed command, inside MULTI, the app flushes itself ...).
+   */
+  Object retryConnection;
+  /** The command of the attempt in flight; null while a retry waits for its backoff. */
+  volatile RedisCommand<?, ?, ?> current;
+  /** The failure the attempt in flight retries, null on the first attempt. */
+  volatile Failure retryCause;
+  /** Attempts counted when the attempt in flight was dispatched (one never written counts too). */
+  volatile int attemptsAtDispatch;
+  /** The final failed attempt was booked where it failed: the completion books nothing more. */
+  volatile boolean finalBooked;
+  /** The agent is completing the application's command with the final outcome of a retry. */
+  volatile boolean finishing;
+  /** False when the connection held session state a new connection would not have. */
+  final boolean portable;
 
   LettuceCall(
-      Operation op, CommandInfo info, RedisCommand<?, ?, ?> command, long database, long appTimeoutMillis) {
+      Operation op,
+      CommandInfo info,
+      RedisCommand<?, ?, ?> command,
+      long database,
+      long appTimeoutMillis,
+      boolean portable) {
     super(op, info, new LettuceArgs(command.getArgs()));
     this.redisCommand = command;
+    this.current = command;
     this.database = database;
     this.appTimeoutMillis = appTimeoutMillis;
+    this.portable = portable;
   }
 
   private static final AtomicIntegerFieldUpdater<LettuceCall> COMPLETED =

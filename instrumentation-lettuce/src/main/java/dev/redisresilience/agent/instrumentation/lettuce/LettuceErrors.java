@@ -101,6 +101,36 @@ final class LettuceErrors {
     return e;
   }
 
+  /**
+   * The connection broke while {@code command} waited for its reply, and it was dispatched while
+   * the connection held a WATCH (or CLIENT TRACKING) that the new connection does not have.
+   */
+  static AgentConnectionException notReplayedSessionLost(String command) {
+    AgentConnectionException e =
+        new AgentConnectionException(
+            command
+                + " not re-sent: the connection was lost, and the new connection would not hold its"
+                + " WATCH / CLIENT TRACKING (redis-resilience-agent)",
+            null);
+    e.failure = Failure.sessionStateLost(e);
+    return e;
+  }
+
+  /**
+   * A retry of {@code command} was due, but the app opened a MULTI on the connection meanwhile:
+   * sent now, the command would be queued into the app's transaction.
+   */
+  static AgentConnectionException notRetriedInTransaction(String command) {
+    AgentConnectionException e =
+        new AgentConnectionException(
+            command
+                + " not retried: a transaction was opened on the connection before the retry was"
+                + " due (redis-resilience-agent)",
+            null);
+    e.failure = Failure.sessionStateLost(e);
+    return e;
+  }
+
   /** A connection failure raised by the agent, carrying its classification. */
   static final class AgentConnectionException extends RedisConnectionException {
     private static final long serialVersionUID = 1L;

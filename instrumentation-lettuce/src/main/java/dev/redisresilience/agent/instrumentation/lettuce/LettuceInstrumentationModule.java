@@ -37,12 +37,15 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceClientOptions",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeouts",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceAttempts",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceFreshCommands");
   }
 
   @Override
   public List<TypeInstrumentation> typeInstrumentations() {
     return Arrays.asList(
+        new AsyncCommandInstrumentation(),
         new ChannelHandlerInstrumentation(),
         new ClientOptionsInstrumentation(),
         new CommandInstrumentation(),
@@ -50,6 +53,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new ConnectionStateInstrumentation(),
         new EndpointActivationInstrumentation(),
         new EventBusInstrumentation(),
-        new SyncAwaitInstrumentation());
+        new SyncAwaitInstrumentation(),
+        new SyncTimeoutInstrumentation());
   }
 }

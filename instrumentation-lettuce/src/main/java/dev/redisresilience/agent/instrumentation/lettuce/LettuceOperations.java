@@ -5,6 +5,8 @@ import dev.redisresilience.agent.bootstrap.StateHolder;
 import dev.redisresilience.agent.core.CommandInfo;
 import dev.redisresilience.agent.core.CommandTable;
 import dev.redisresilience.agent.core.Failure;
+import dev.redisresilience.agent.core.SessionEffect;
+import dev.redisresilience.agent.engine.RetryCoordinator;
 import dev.redisresilience.agent.telemetry.ClientTelemetry;
 import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
@@ -57,8 +59,16 @@ public final class LettuceOperations {
       text = t.queryTextFirstKey(info, firstKey, count);
     }
     Operation op = t.start(info, text);
-    LettuceCall call =
-        new LettuceCall(op, info, cmd, database(connection, info, cmd), appTimeoutMillis(connection));
+    LettuceSession session = session(connection);
+    long database = session == null ? 0 : session.database;
+    boolean portable = session == null || session.portable();
+    LettuceCall call = new LettuceCall(op, info, cmd, database, appTimeoutMillis(connection), portable);
+    if (session != null) {
+      sessionEffect(session, call);
+      if (LettuceAttempts.mayRetry(connection, session, cmd)) {
+        call.retryConnection = connection;
+      }
+    }
     ((StateHolder) raw).__rraSetState(call);
     @SuppressWarnings("unchecked")
     CompleteableCommand<Object> c = (CompleteableCommand<Object>) cmd;
@@ -96,16 +106,23 @@ public final class LettuceOperations {
 
   /**
    * The command completed (reply, error, timeout, cancel): books the attempt with the shared
-   * engine (error and timeout metrics, retry budget) and ends the operation.
+   * engine (error and timeout metrics, retry budget) and ends the operation. After agent retries
+   * the outcome is the latest attempt's; a failed one was booked where it failed.
    */
   static void completed(LettuceCall call, Object value, Throwable thrown) {
     if (!call.completesNow()) {
       return;
     }
-    Failure f = LettuceErrors.classify(call.redisCommand, value, thrown);
-    if (!(thrown instanceof LettuceErrors.AgentConnectionException)) {
+    RedisCommand<?, ?, ?> attempt = call.current;
+    Failure f = LettuceErrors.classify(attempt != null ? attempt : call.redisCommand, value, thrown);
+    RetryCoordinator rc = LettuceRetries.coordinator();
+    if (!call.finalBooked && !(thrown instanceof LettuceErrors.AgentConnectionException)) {
       // the agent's own failures were booked where it raised them
-      LettuceRetries.coordinator().attemptEnded(call, call.lastServer, f);
+      rc.attemptEnded(call, call.lastServer, f);
+    }
+    Failure cause = call.retryCause;
+    if (f == null && cause != null) {
+      rc.retried(call, cause, true);
     }
     call.op.end(f);
   }
@@ -116,38 +133,61 @@ public final class LettuceOperations {
       return;
     }
     Object s = ((StateHolder) rawCommand).__rraState();
-    if (s instanceof LettuceCall) {
-      completed((LettuceCall) s, null, new CancellationException());
+    if (!(s instanceof LettuceCall)) {
+      return;
     }
+    LettuceCall call = (LettuceCall) s;
+    if (CommandWrapper.unwrap(call.redisCommand) != rawCommand) {
+      // an agent retry's command (Lettuce cancels what it buffered when the connection closes):
+      // the application's command is cancelled with it
+      call.redisCommand.cancel();
+      return;
+    }
+    completed(call, null, new CancellationException());
   }
 
-  /**
-   * The database this command runs in. Tracked in dispatch order, which is the order Redis runs
-   * a connection's commands in: a SELECT changes the database of the commands dispatched after
-   * it, even before its reply arrived (Lettuce updates its own state only then).
-   */
-  private static long database(Object connection, CommandInfo info, RedisCommand<?, ?, ?> cmd) {
+  /** The session state of {@code connection} in dispatch order, created on its first command. */
+  static LettuceSession session(Object connection) {
     if (!(connection instanceof StateHolder)) {
-      return 0;
+      return null;
     }
     StateHolder h = (StateHolder) connection;
     Object s = h.__rraState();
-    long[] db;
-    if (s instanceof long[]) {
-      db = (long[]) s;
-    } else {
-      db = new long[] {initialDatabase(connection)};
-      h.__rraSetState(db);
+    if (s instanceof LettuceSession) {
+      return (LettuceSession) s;
     }
-    long current = db[0];
-    if ("SELECT".equals(info.name())) {
-      CommandArgs<?, ?> args = cmd.getArgs();
+    LettuceSession fresh = new LettuceSession(initialDatabase(connection));
+    h.__rraSetState(fresh);
+    return fresh;
+  }
+
+  /**
+   * What the dispatched command does to its connection's session. A SELECT changes the database
+   * of the commands dispatched after it, even before its reply arrived (Lettuce updates its own
+   * state only then); the SELECT itself still runs in the previous database.
+   */
+  private static void sessionEffect(LettuceSession session, LettuceCall call) {
+    SessionEffect effect = SessionEffect.of(call.command, call.args);
+    if (effect == SessionEffect.NONE) {
+      return;
+    }
+    if (effect == SessionEffect.SELECT) {
+      CommandArgs<?, ?> args = call.redisCommand.getArgs();
       Long index = args == null ? null : args.getFirstInteger();
       if (index != null) {
-        db[0] = index; // the SELECT itself still runs in the previous database
+        session.database = index;
       }
+      return;
     }
-    return current;
+    session.dispatched(effect);
+  }
+
+  /** RedisChannelHandler.setAutoFlushCommands enter. */
+  public static void autoFlush(Object connection, boolean autoFlush) {
+    LettuceSession s = session(connection);
+    if (s != null) {
+      s.manualFlush = !autoFlush;
+    }
   }
 
   private static long initialDatabase(Object connection) {

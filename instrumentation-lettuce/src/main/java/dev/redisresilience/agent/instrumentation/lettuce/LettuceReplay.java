@@ -40,24 +40,39 @@ public final class LettuceReplay {
       if (call == null || cmd.isDone()) {
         continue; // the client's own commands (handshake, topology refresh): Lettuce's business
       }
+      if (call.retryConnection != null && !isCurrentAttempt(call, cmd)) {
+        it.remove(); // an attempt the agent gave up and retried already: not sent again
+        continue;
+      }
       if (rc == null) {
         rc = LettuceRetries.coordinator();
       }
       Failure lost = Failure.connection(Failure.Phase.MAYBE_SENT, null);
       rc.attemptEnded(call, call.lastServer, lost);
-      if (mayReplay(rc, call, cmd, lost)) {
+      RetryPolicy.Refusal refusal = replayRefusal(rc, call, cmd, lost);
+      if (refusal == null) {
         continue;
       }
       it.remove();
-      cmd.completeExceptionally(LettuceErrors.notReplayed(call.op.operationName()));
+      String name = call.op.operationName();
+      cmd.completeExceptionally(
+          refusal == RetryPolicy.Refusal.SESSION_STATE_LOST
+              ? LettuceErrors.notReplayedSessionLost(name)
+              : LettuceErrors.notReplayed(name));
     }
   }
 
-  private static boolean mayReplay(
+  /** Null when Lettuce may re-send {@code cmd}, otherwise why not. */
+  private static RetryPolicy.Refusal replayRefusal(
       RetryCoordinator rc, LettuceCall call, RedisCommand<?, ?, ?> cmd, Failure lost) {
     // queued inside a MULTI: the new connection has no transaction, re-sent it would run alone
     boolean inTransaction = CommandWrapper.unwrap(cmd, TransactionalCommand.class) != null;
-    RetryPolicy.Refusal refusal = rc.gate(call, call.lastServer, lost, !inTransaction);
-    return refusal == null;
+    // dispatched while the connection held a WATCH or tracking: the new connection has neither
+    return rc.gate(call, call.lastServer, lost, !inTransaction && call.portable);
+  }
+
+  private static boolean isCurrentAttempt(LettuceCall call, RedisCommand<?, ?, ?> cmd) {
+    RedisCommand<?, ?, ?> current = call.current;
+    return current != null && CommandWrapper.unwrap(current) == CommandWrapper.unwrap(cmd);
   }
 }

@@ -1,0 +1,233 @@
+package dev.redisresilience.agent.instrumentation.lettuce;
+
+import dev.redisresilience.agent.bootstrap.StateHolder;
+import dev.redisresilience.agent.core.Failure;
+import dev.redisresilience.agent.engine.AgentTimer;
+import dev.redisresilience.agent.engine.RetryCoordinator;
+import dev.redisresilience.agent.policy.Policies;
+import dev.redisresilience.agent.policy.RetryPolicy;
+import dev.redisresilience.agent.telemetry.AgentFaults;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.CommandWrapper;
+import io.lettuce.core.protocol.RedisCommand;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The agent's own retries of Lettuce commands, with the shared engine. Every attempt of a call
+ * ends in {@code AsyncCommand.complete()} (a reply) or {@code completeExceptionally} (timeout,
+ * reset, close); when the engine says retry, that completion is held back from the application,
+ * and after the backoff — on the agent's timer, never on an event loop — a fresh command with the
+ * same arguments is dispatched on the same connection (a cluster connection routes it by slot
+ * again). Its outcome, when final, completes the application's command: its future, or the sync
+ * call waiting on it, completes once, and one span covers every attempt. Late replies of attempts
+ * that were given up (a timed-out command whose reply comes after all) are dropped.
+ *
+ * <p>Not retried by the agent: reactive commands (their subscriber holds a different command;
+ * Lettuce's replay is still made safe), commands inside MULTI, connections that flush manually,
+ * outputs that need more than the codec (streaming), clients whose options the agent did not
+ * get to set (the sync wait then is the only per-attempt timeout), and commands Lettuce rejected
+ * itself because the connection is down and {@code offline-queue=reject} or a full queue says so.
+ * Injected next to Lettuce.
+ */
+public final class LettuceAttempts {
+  private LettuceAttempts() {}
+
+  /** At dispatch: whether the agent may retry this command on this connection. */
+  static boolean mayRetry(Object connection, LettuceSession session, RedisCommand<?, ?, ?> cmd) {
+    if (cmd.getClass() != AsyncCommand.class
+        || session.manualFlush
+        || session.inMulti
+        || !(connection instanceof StatefulConnection)
+        || !(connection instanceof RedisChannelHandler)
+        || Policies.get().retries().maxAttempts() <= 1) {
+      return false;
+    }
+    ClientOptions options = ((StatefulConnection<?, ?>) connection).getOptions();
+    TimeoutOptions timeouts = options == null ? null : options.getTimeoutOptions();
+    return timeouts != null && timeouts.getSource() instanceof LettuceTimeoutSource;
+  }
+
+  /** The call whose attempt {@code cmd} is, when the agent retries that call; otherwise null. */
+  private static LettuceCall retriedCall(AsyncCommand<?, ?, ?> cmd) {
+    RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
+    if (!(raw instanceof StateHolder)) {
+      return null;
+    }
+    Object s = ((StateHolder) raw).__rraState();
+    if (!(s instanceof LettuceCall)) {
+      return null;
+    }
+    LettuceCall call = (LettuceCall) s;
+    return call.retryConnection == null || call.finishing ? null : call;
+  }
+
+  /** AsyncCommand.complete() enter: true to skip it (the reply is not the call's outcome). */
+  public static boolean onReply(AsyncCommand<?, ?, ?> cmd) {
+    LettuceCall call = retriedCall(cmd);
+    if (call == null) {
+      return false;
+    }
+    if (cmd != call.current) {
+      return true; // an attempt given up earlier: its late reply is nobody's
+    }
+    CommandOutput<?, ?, ?> out = cmd.getOutput();
+    if (out == null || !out.hasError()) {
+      return false; // a retry's value reaches the application through transfer()
+    }
+    return failed(call, cmd, LettuceErrors.classify(cmd, null));
+  }
+
+  /** AsyncCommand.completeExceptionally enter: true to skip it (a retry follows). */
+  public static boolean onFailure(AsyncCommand<?, ?, ?> cmd, Throwable thrown) {
+    LettuceCall call = retriedCall(cmd);
+    if (call == null) {
+      return false;
+    }
+    if (cmd != call.current) {
+      return true;
+    }
+    if (thrown instanceof LettuceErrors.AgentConnectionException || isClientRejection(thrown)) {
+      // the agent's own refusals were booked where they were raised; Lettuce's rejection of a
+      // command while disconnected is the configured offline-queue behaviour: fail at once
+      if (thrown instanceof LettuceErrors.AgentConnectionException) {
+        call.finalBooked = true;
+      }
+      return false;
+    }
+    return failed(call, cmd, LettuceErrors.classify(cmd, thrown));
+  }
+
+  private static boolean isClientRejection(Throwable t) {
+    if (!(t instanceof RedisException)) {
+      return false;
+    }
+    String m = String.valueOf(t.getMessage());
+    return m.startsWith("Currently not connected") || m.startsWith("Request queue size exceeded");
+  }
+
+  /** The attempt {@code cmd} of {@code call} failed: books it, and retries when the engine says. */
+  private static boolean failed(LettuceCall call, AsyncCommand<?, ?, ?> cmd, Failure f) {
+    if (f == null) {
+      return false;
+    }
+    RetryCoordinator rc = LettuceRetries.coordinator();
+    if (call.op.attempts() == call.attemptsAtDispatch) {
+      call.op.attempt(); // never written (it waited in the offline buffer): an attempt all the same
+    }
+    rc.attemptEnded(call, call.lastServer, f);
+    Failure cause = call.retryCause;
+    if (cause != null) {
+      rc.retried(call, cause, false);
+    }
+    RedisChannelHandler<?, ?> conn = (RedisChannelHandler<?, ?>) call.retryConnection;
+    long backoff = RetryCoordinator.NO_RETRY;
+    if (!conn.isClosed() && f.kind() != Failure.Kind.CANCELLED && LettuceFreshCommands.renewable(cmd)) {
+      LettuceSession s = LettuceOperations.session(conn);
+      boolean portable = call.portable && (s == null || !s.inMulti);
+      backoff = rc.decide(call, f, portable);
+    }
+    if (backoff < 0) {
+      call.finalBooked = true;
+      return false; // this outcome is final; a retry's reaches the application through transfer()
+    }
+    call.current = null;
+    call.retryCause = f;
+    AgentTimer.schedule(() -> retry(call), backoff);
+    return true;
+  }
+
+  /** On the agent's timer, after the backoff: the next attempt. */
+  private static void retry(LettuceCall call) {
+    @SuppressWarnings("unchecked")
+    CompletableFuture<Object> app = (CompletableFuture<Object>) call.redisCommand;
+    if (app.isDone()) {
+      return; // cancelled, or the sync call's wait gave up meanwhile
+    }
+    AsyncCommand<Object, Object, Object> next = LettuceFreshCommands.next(call, call.redisCommand);
+    if (next == null) {
+      finish(call, app, new RedisException("retry of " + call.op.operationName() + " could not be built"));
+      return;
+    }
+    next.whenComplete((v, t) -> transfer(call, app, v, t));
+    call.attemptsAtDispatch = call.op.attempts();
+    call.current = next;
+    LettuceSession s = LettuceOperations.session(call.retryConnection);
+    if (s != null && s.inMulti) {
+      // the app opened a transaction on this connection during the backoff: a command sent now
+      // would be queued into it
+      next.completeExceptionally(LettuceErrors.notRetriedInTransaction(call.op.operationName()));
+      return;
+    }
+    try {
+      @SuppressWarnings("unchecked")
+      StatefulConnection<Object, Object> conn = (StatefulConnection<Object, Object>) call.retryConnection;
+      conn.dispatch(next);
+    } catch (Throwable t) {
+      next.completeExceptionally(t); // a closed connection: the hook books it as final
+    }
+  }
+
+  /** An attempt after the first ended and its outcome is final: the application's command gets it. */
+  private static void transfer(LettuceCall call, CompletableFuture<Object> app, Object value, Throwable t) {
+    try {
+      if (app.isDone()) {
+        return; // cancelled, or a sync wait gave up
+      }
+      if (t == null) {
+        app.complete(value);
+      } else {
+        finish(call, app, t);
+      }
+    } catch (Throwable e) {
+      AgentFaults.record(e);
+    }
+  }
+
+  private static void finish(LettuceCall call, CompletableFuture<Object> app, Throwable t) {
+    call.finishing = true; // the app's command's own completion hook lets this one through
+    app.completeExceptionally(t);
+  }
+
+  /**
+   * The sync API waits for a command for one command timeout, then cancels it: with agent
+   * retries the wait covers every attempt and backoff (each attempt is cut by Lettuce's expiry
+   * at its own timeout), bounded by {@code retry.max-duration} plus one attempt. A timeout of 0
+   * (wait forever) stays 0.
+   */
+  public static long syncWaitNanos(Object future, long timeoutNanos) {
+    if (timeoutNanos <= 0 || !(future instanceof RedisCommand)) {
+      return timeoutNanos;
+    }
+    LettuceCall call = LettuceOperations.callOf((RedisCommand<?, ?, ?>) future);
+    if (call == null || call.retryConnection == null) {
+      return timeoutNanos;
+    }
+    RetryPolicy p = Policies.get().retries();
+    int attempts = p.maxAttempts();
+    if (attempts <= 1) {
+      return timeoutNanos;
+    }
+    long total = satMul(timeoutNanos, attempts);
+    total = satAdd(total, satMul(p.backoff().maxNanos(), attempts - 1));
+    if (p.maxDurationNanos() > 0) {
+      total = Math.min(total, satAdd(p.maxDurationNanos(), timeoutNanos));
+    }
+    return Math.max(timeoutNanos, total);
+  }
+
+  private static long satMul(long a, long b) {
+    long r = a * b;
+    return (a != 0 && (r / a != b || r < 0)) ? Long.MAX_VALUE : r;
+  }
+
+  private static long satAdd(long a, long b) {
+    long r = a + b;
+    return r < 0 ? Long.MAX_VALUE : r;
+  }
+}

@@ -1,0 +1,59 @@
+package dev.redisresilience.agent.instrumentation.lettuce;
+
+import dev.redisresilience.agent.core.SessionEffect;
+
+/**
+ * The session state of one Lettuce connection as its commands are dispatched, which is the order
+ * Redis runs them in: the database (a SELECT changes it for the commands dispatched after it,
+ * before its reply arrived), and the state a reconnect loses and Lettuce does not restore — WATCH
+ * and CLIENT TRACKING. A command dispatched while such state is held is not portable: re-run on a
+ * new connection, it would run without it (an EXEC after a retried GET would commit a
+ * transaction whose WATCH is gone). Also whether the app flushes commands itself
+ * (setAutoFlushCommands(false)): an agent retry would wait for the app's next flush. Held in the
+ * connection's state field; written by dispatching threads. JDK and agent types only (loaded from
+ * the bootstrap path): public for the helpers injected next to Lettuce.
+ */
+public final class LettuceSession {
+  public volatile long database;
+  private volatile boolean watching;
+  private volatile boolean tracking;
+  /** A MULTI is open: whatever is sent now is queued into the app's transaction. */
+  public volatile boolean inMulti;
+  public volatile boolean manualFlush;
+
+  public LettuceSession(long database) {
+    this.database = database;
+  }
+
+  /** True when a command dispatched now may run again on another connection. */
+  public boolean portable() {
+    return !watching && !tracking;
+  }
+
+  /** The state after {@code effect}, dispatched now. */
+  public void dispatched(SessionEffect effect) {
+    switch (effect) {
+      case WATCH:
+        watching = true;
+        break;
+      case UNWATCH:
+        watching = false;
+        break;
+      case MULTI:
+        inMulti = true;
+        break;
+      case END_TRANSACTION:
+        watching = false;
+        inMulti = false;
+        break;
+      case TRACKING_ON:
+        tracking = true;
+        break;
+      case TRACKING_OFF:
+        tracking = false;
+        break;
+      default:
+        break;
+    }
+  }
+}
