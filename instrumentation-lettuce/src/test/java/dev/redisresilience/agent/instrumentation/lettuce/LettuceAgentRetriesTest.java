@@ -254,6 +254,48 @@ class LettuceAgentRetriesTest {
     }
   }
 
+  /**
+   * INCRs, one key per call, while the proxy resets connections both before a command reaches the
+   * server (it never ran) and after the server ran it (its reply is lost): every INCR the
+   * application saw succeed is on the server exactly once, none ran twice, and the ones that
+   * failed are the ones whose outcome was unknown.
+   */
+  @ParameterizedTest
+  @EnumSource(LettuceApi.class)
+  void incrCounterStaysExactUnderResets(LettuceApi api) throws Exception {
+    StatefulRedisConnection<String, String> c = connect(proxy.port());
+    int total = 400;
+    int window = api == LettuceApi.SYNC ? 1 : 8;
+    proxy.resetBeforeForwardingEvery("INCR", 37, 5);
+    proxy.resetAfterForwarding("INCR", 3);
+    long[] replies = new long[total];
+    for (int first = 0; first < total; first += window) {
+      List<CompletableFuture<Long>> calls = new ArrayList<>();
+      for (int i = first; i < first + window; i++) {
+        calls.add(api.incr(c, "n" + i));
+      }
+      for (int i = first; i < first + window; i++) {
+        replies[i] = failureOf(calls.get(i - first)) == null ? calls.get(i - first).get() : -1;
+      }
+    }
+    int acknowledged = 0;
+    int duplicates = 0;
+    int lost = 0;
+    for (int i = 0; i < total; i++) {
+      long onServer = server.getLong("n" + i);
+      duplicates += onServer > 1 ? 1 : 0;
+      if (replies[i] > 0) {
+        acknowledged++;
+        lost += onServer == 1 && replies[i] == 1 ? 0 : 1;
+      }
+    }
+    System.out.printf("lettuce %s %s under resets: %d INCRs, %d acknowledged, %d duplicates, %d lost%n",
+        System.getProperty("client.version"), api, total, acknowledged, duplicates, lost);
+    assertThat(duplicates).as("INCRs that ran twice").isZero();
+    assertThat(lost).as("acknowledged INCRs not on the server exactly once").isZero();
+    assertThat(acknowledged).as("most INCRs got through").isGreaterThan(total - 8 * window - 10);
+  }
+
   /** An INCR that timed out may have run: never retried, whatever retry.on says. */
   @Test
   void timedOutIncrIsNotRetried() throws Exception {

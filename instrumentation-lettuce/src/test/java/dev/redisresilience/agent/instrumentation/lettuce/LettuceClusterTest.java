@@ -2,6 +2,7 @@ package dev.redisresilience.agent.instrumentation.lettuce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redisresilience.agent.testing.PolicyOverride;
 import dev.redisresilience.agent.testing.TestTelemetry;
 import dev.redisresilience.harness.RedisCluster;
 import dev.redisresilience.harness.RedisServer;
@@ -12,6 +13,7 @@ import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -73,5 +75,45 @@ class LettuceClusterTest {
       nodesUsed.add((long) owner.port());
     }
     assertThat(nodesUsed).hasSizeGreaterThan(1);
+  }
+
+  /**
+   * The node that owns the key stops answering for 1.5 s (CLIENT PAUSE) while each attempt may
+   * take 500 ms: the agent retries the GET, routed by slot to the same node again, until the
+   * node answers; stale replies of the given-up attempts do not reach the next commands.
+   */
+  @Test
+  void aTimedOutCommandIsRetriedOnTheNodeThatOwnsItsSlot() throws Exception {
+    try (PolicyOverride p = PolicyOverride.with("timeout.command", "500ms")) {
+      RedisClusterClient client =
+          RedisClusterClient.create(RedisURI.create("127.0.0.1", cluster.nodes().get(0).port()));
+      try (StatefulRedisClusterConnection<String, String> conn = client.connect()) {
+        RedisAdvancedClusterCommands<String, String> sync = conn.sync();
+        sync.set("paused-key", "v");
+        sync.set("other-key", "w");
+        TestTelemetry.sleep(200);
+        TestTelemetry.reset();
+        RedisServer owner = cluster.nodeFor("paused-key");
+        owner.command("CLIENT", "PAUSE", "1500");
+        long t0 = System.nanoTime();
+        assertThat(conn.async().get("paused-key").get(30, TimeUnit.SECONDS)).isEqualTo("v");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(ms).as("answered once the pause ended, by a later attempt").isGreaterThanOrEqualTo(1000L);
+        SpanData get =
+            TestTelemetry.awaitSpans(1, Duration.ofSeconds(5)).stream()
+                .filter(x -> "GET paused-key".equals(x.getAttributes().get(AttributeKey.stringKey("db.query.text"))))
+                .findFirst()
+                .orElseThrow();
+        assertThat(get.getAttributes().get(AttributeKey.longKey("redis.client.operation.attempts")))
+            .isGreaterThanOrEqualTo(2L);
+        assertThat(get.getAttributes().get(AttributeKey.stringKey("error.type"))).isNull();
+        assertThat(get.getAttributes().get(PORT)).isEqualTo((long) owner.port());
+        TestTelemetry.sleep(500); // the paused node's late replies arrive
+        assertThat(sync.get("paused-key")).isEqualTo("v");
+        assertThat(sync.get("other-key")).isEqualTo("w");
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      }
+    }
   }
 }
