@@ -241,6 +241,8 @@ class LettuceAgentRetriesTest {
       long t0 = System.nanoTime();
       Throwable t = failureOf(api.get(c, "k"));
       long ms = (System.nanoTime() - t0) / 1_000_000;
+      System.out.printf("lettuce %s %s GET against DEBUG SLEEP 8, timeout.command=1s: %s after %d ms%n",
+          System.getProperty("client.version"), api, t == null ? "succeeded" : t.getClass().getSimpleName(), ms);
       assertThat(t).isInstanceOf(RedisCommandTimeoutException.class);
       assertThat(ms).as("failed after 4 attempts of 1 s, not when the server woke").isBetween(3500L, 7000L);
       SpanData get = spanOf("GET k");
