@@ -117,8 +117,14 @@ public final class LettuceAttempts {
       return false;
     }
     RetryCoordinator rc = LettuceRetries.coordinator();
-    if (call.op.attempts() == call.attemptsAtDispatch) {
-      call.op.attempt(); // never written (it waited in the offline buffer): an attempt all the same
+    boolean queued = call.op.attempts() == call.attemptsAtDispatch;
+    if (queued) {
+      // never written: it waited in Lettuce's offline queue for a reconnect. An attempt all the
+      // same; one that timed out there was certainly not sent
+      call.op.attempt();
+      if (f.kind() == Failure.Kind.TIMEOUT) {
+        f = Failure.timeout(Failure.Phase.NOT_SENT, f.cause());
+      }
     }
     rc.attemptEnded(call, call.lastServer, f);
     Failure cause = call.retryCause;
@@ -135,6 +141,18 @@ public final class LettuceAttempts {
     if (backoff < 0) {
       call.finalBooked = true;
       return false; // this outcome is final; a retry's reaches the application through transfer()
+    }
+    if (queued && f.kind() == Failure.Kind.TIMEOUT) {
+      // still in the offline queue, where Lettuce will write it once it has reconnected: a new
+      // command next to it could run twice. It stays queued, sent at most once, and times out
+      // again after another attempt's time
+      long attemptNanos = System.nanoTime() - call.attemptStartNanos;
+      call.attemptsAtDispatch = call.op.attempts();
+      call.attemptStartNanos = System.nanoTime() + backoff;
+      call.retryCause = f;
+      Throwable timeout = f.cause();
+      AgentTimer.schedule(() -> expireAgain(call, cmd, timeout), backoff + attemptNanos);
+      return true;
     }
     call.current = null;
     call.retryCause = f;
@@ -156,6 +174,7 @@ public final class LettuceAttempts {
     }
     next.whenComplete((v, t) -> transfer(call, app, v, t));
     call.attemptsAtDispatch = call.op.attempts();
+    call.attemptStartNanos = System.nanoTime();
     call.current = next;
     LettuceSession s = LettuceOperations.session(call.retryConnection);
     if (s != null && s.inMulti) {
@@ -170,6 +189,17 @@ public final class LettuceAttempts {
       conn.dispatch(next);
     } catch (Throwable t) {
       next.completeExceptionally(t); // a closed connection: the hook books it as final
+    }
+  }
+
+  /**
+   * A command that timed out in the offline queue and was kept there: if it is still not done,
+   * this attempt's time is up too (written meanwhile, it is an ordinary timed-out attempt now).
+   */
+  private static void expireAgain(LettuceCall call, AsyncCommand<?, ?, ?> cmd, Throwable timeout) {
+    if (!cmd.isDone() && call.current == cmd) {
+      cmd.completeExceptionally(
+          timeout != null ? timeout : new io.lettuce.core.RedisCommandTimeoutException("Command timed out"));
     }
   }
 

@@ -33,6 +33,8 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
   volatile Failure retryCause;
   /** Attempts counted when the attempt in flight was dispatched (one never written counts too). */
   volatile int attemptsAtDispatch;
+  /** When the attempt in flight began (its time is the next one's, for one kept queued). */
+  volatile long attemptStartNanos = startNanos;
   /** The final failed attempt was booked where it failed: the completion books nothing more. */
   volatile boolean finalBooked;
   /** The agent is completing the application's command with the final outcome of a retry. */

@@ -298,6 +298,47 @@ class LettuceAgentRetriesTest {
     assertThat(acknowledged).as("most INCRs got through").isGreaterThan(total - 8 * window - 10);
   }
 
+  /**
+   * An INCR issued while the connection is down waits in Lettuce's offline queue. When its time
+   * is up there it was certainly not sent, but Lettuce would still write it after reconnecting,
+   * so the agent keeps it queued for further attempts instead of sending a second one: it runs
+   * exactly once, when the connection is back. (Without the agent it failed at its timeout.)
+   */
+  @ParameterizedTest
+  @EnumSource(value = LettuceApi.class, names = {"SYNC", "ASYNC"})
+  void incrQueuedWhileReconnectingRunsOnceWhenTheConnectionIsBack(LettuceApi api) throws Exception {
+    try (PolicyOverride p = PolicyOverride.with("timeout.command", "300ms", "retry.max-attempts", "12")) {
+      StatefulRedisConnection<String, String> c = connect(proxy.port());
+      proxy.refuseConnections(true);
+      proxy.resetAllConnections();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (c.isOpen() && System.nanoTime() < deadline) {
+        TestTelemetry.sleep(5);
+      }
+      assertThat(c.isOpen()).as("Lettuce saw the connection go").isFalse();
+      Thread back =
+          new Thread(
+              () -> {
+                TestTelemetry.sleep(700);
+                proxy.refuseConnections(false);
+              },
+              "proxy-back");
+      back.start();
+      long t0 = System.nanoTime();
+      assertThat(api.incr(c, "queued").get(30, TimeUnit.SECONDS)).isEqualTo(1L);
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      back.join(5000);
+      assertThat(ms).as("it waited for the reconnect, past one command timeout").isGreaterThanOrEqualTo(600L);
+      assertThat(server.getLong("queued")).isEqualTo(1);
+      SpanData incr = spanOf("INCR queued");
+      assertThat(attempts(incr)).isGreaterThanOrEqualTo(2L);
+      assertThat(incr.getAttributes().get(ERROR)).isNull();
+      assertThat(incr.getEvents()).extracting(e -> e.getAttributes().get(ERROR)).contains("timeout");
+      TestTelemetry.sleep(300);
+      assertThat(server.getLong("queued")).as("and never again").isEqualTo(1);
+    }
+  }
+
   /** An INCR that timed out may have run: never retried, whatever retry.on says. */
   @Test
   void timedOutIncrIsNotRetried() throws Exception {
