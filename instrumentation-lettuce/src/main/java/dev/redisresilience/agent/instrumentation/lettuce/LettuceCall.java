@@ -41,6 +41,8 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
   volatile boolean finishing;
   /** False when the connection held session state a new connection would not have. */
   final boolean portable;
+  /** The dispatching connection's session, null when it has none. */
+  final LettuceSession session;
 
   LettuceCall(
       Operation op,
@@ -48,13 +50,14 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
       RedisCommand<?, ?, ?> command,
       long database,
       long appTimeoutMillis,
-      boolean portable) {
+      LettuceSession session) {
     super(op, info, new LettuceArgs(command.getArgs()));
     this.redisCommand = command;
     this.current = command;
     this.database = database;
     this.appTimeoutMillis = appTimeoutMillis;
-    this.portable = portable;
+    this.session = session;
+    this.portable = session == null || session.portable();
   }
 
   private static final AtomicIntegerFieldUpdater<LettuceCall> COMPLETED =

@@ -51,6 +51,9 @@ public final class LettuceConnections {
     if (st != null) {
       call.op.bind(st.endpoint);
       call.lastServer = st.server;
+      if (call.session != null) {
+        call.session.lastServer = st.server;
+      }
     }
     call.op.attempt();
   }

@@ -61,9 +61,11 @@ public final class LettuceOperations {
     Operation op = t.start(info, text);
     LettuceSession session = session(connection);
     long database = session == null ? 0 : session.database;
-    boolean portable = session == null || session.portable();
-    LettuceCall call = new LettuceCall(op, info, cmd, database, appTimeoutMillis(connection), portable);
+    LettuceCall call = new LettuceCall(op, info, cmd, database, appTimeoutMillis(connection), session);
     if (session != null) {
+      if (connection instanceof StatefulRedisConnectionImpl) {
+        call.lastServer = session.lastServer; // one server: the budget a queued command is charged to
+      }
       sessionEffect(session, call);
       if (LettuceAttempts.mayRetry(connection, session, cmd)) {
         call.retryConnection = connection;

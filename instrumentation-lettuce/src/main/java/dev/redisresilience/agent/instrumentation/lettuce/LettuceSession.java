@@ -1,6 +1,7 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
 import dev.redisresilience.agent.core.SessionEffect;
+import dev.redisresilience.agent.policy.ServerState;
 
 /**
  * The session state of one Lettuce connection as its commands are dispatched, which is the order
@@ -20,6 +21,11 @@ public final class LettuceSession {
   /** A MULTI is open: whatever is sent now is queued into the app's transaction. */
   public volatile boolean inMulti;
   public volatile boolean manualFlush;
+  /**
+   * The server this connection last wrote to: a command waiting in the offline queue during an
+   * outage is charged to its retry budget (it has not been written anywhere yet).
+   */
+  public volatile ServerState lastServer;
 
   public LettuceSession(long database) {
     this.database = database;

@@ -15,14 +15,17 @@ import redis.clients.jedis.JedisPoolConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.commands.JedisCommands;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
 
 /**
- * The fault suite's application: an ordinary Jedis program that makes scripted calls and prints
- * one line per call (outcome, exception class, duration), so a test can check every call against
- * what the server holds. It has no retry logic of its own.
+ * The fault suite's application: an ordinary Jedis or Lettuce program that makes scripted calls
+ * and prints one line per call (outcome, exception class, duration), so a test can check every
+ * call against what the server holds. It has no retry logic of its own.
  *
- * <p>Args: scenario client host:port [more...] where client is legacy | pool | unified | cluster.
- * Scenarios: incr N prefix | get N prefix | blpop seconds | load seconds threads
+ * <p>Args: scenario client host:port [more...] where client is legacy | pool | unified | cluster
+ * (Jedis) or lettuce-sync | lettuce-async | lettuce-reactive (one shared connection, as Spring
+ * Boot uses it). Scenarios: incr N prefix | get N prefix | blpop seconds | load seconds threads
  */
 public final class FaultApp {
   public static void main(String[] args) throws Exception {
@@ -34,7 +37,7 @@ public final class FaultApp {
     try (Client c = Client.open(client, hp, timeout)) {
       if (readyPause > 0) {
         // connected and warmed up; the test may now change the network under us
-        c.cmd().exists("fault:warm-up");
+        c.cmd().get("fault:warm-up");
         System.out.println("READY");
         System.out.flush();
         Thread.sleep(readyPause);
@@ -66,8 +69,9 @@ public final class FaultApp {
         Object r = call.apply(i);
         System.out.println("CALL " + i + " OK " + ms(t0) + " " + r);
       } catch (RuntimeException e) {
-        String msg = String.valueOf(e.getMessage()).split("\n")[0];
-        System.out.println("CALL " + i + " FAIL " + ms(t0) + " " + e.getClass().getName() + " " + msg);
+        Throwable t = e instanceof AsyncFailure ? e.getCause() : e;
+        String msg = String.valueOf(t.getMessage()).split("\n")[0];
+        System.out.println("CALL " + i + " FAIL " + ms(t0) + " " + t.getClass().getName() + " " + msg);
       }
     }
   }
@@ -146,9 +150,125 @@ public final class FaultApp {
     }
   }
 
-  /** The four ways a Jedis app talks to Redis. */
+  /** The commands the scenarios make, whatever the client. */
+  interface Ops {
+    Object incr(String key);
+
+    Object get(String key);
+
+    Object set(String key, String value);
+
+    Object blpop(int seconds, String key);
+  }
+
+  /** A Jedis client's commands. */
+  static Ops jedis(JedisCommands j) {
+    return new Ops() {
+      public Object incr(String key) {
+        return j.incr(key);
+      }
+
+      public Object get(String key) {
+        return j.get(key);
+      }
+
+      public Object set(String key, String value) {
+        return j.set(key, value);
+      }
+
+      public Object blpop(int seconds, String key) {
+        return j.blpop(seconds, key);
+      }
+    };
+  }
+
+  /**
+   * A Lettuce connection's commands through one of its APIs; an async or reactive call is
+   * awaited by the app for at most 30 s, so that the agent's own bounds are what shows.
+   */
+  static Ops lettuce(StatefulRedisConnection<String, String> conn, String api) {
+    switch (api) {
+      case "sync":
+        return new Ops() {
+          public Object incr(String key) {
+            return conn.sync().incr(key);
+          }
+
+          public Object get(String key) {
+            return conn.sync().get(key);
+          }
+
+          public Object set(String key, String value) {
+            return conn.sync().set(key, value);
+          }
+
+          public Object blpop(int seconds, String key) {
+            return conn.sync().blpop(seconds, key);
+          }
+        };
+      case "async":
+        return new Ops() {
+          public Object incr(String key) {
+            return await(conn.async().incr(key).toCompletableFuture());
+          }
+
+          public Object get(String key) {
+            return await(conn.async().get(key).toCompletableFuture());
+          }
+
+          public Object set(String key, String value) {
+            return await(conn.async().set(key, value).toCompletableFuture());
+          }
+
+          public Object blpop(int seconds, String key) {
+            return await(conn.async().blpop(seconds, key).toCompletableFuture());
+          }
+        };
+      case "reactive":
+        return new Ops() {
+          public Object incr(String key) {
+            return await(conn.reactive().incr(key).toFuture());
+          }
+
+          public Object get(String key) {
+            return await(conn.reactive().get(key).toFuture());
+          }
+
+          public Object set(String key, String value) {
+            return await(conn.reactive().set(key, value).toFuture());
+          }
+
+          public Object blpop(int seconds, String key) {
+            return await(conn.reactive().blpop(seconds, key).toFuture());
+          }
+        };
+      default:
+        throw new IllegalArgumentException(api);
+    }
+  }
+
+  /** Waits like an ordinary async app: a failure surfaces as the command's own exception. */
+  static Object await(java.util.concurrent.CompletableFuture<?> f) {
+    try {
+      return f.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof RuntimeException ? (RuntimeException) cause : new AsyncFailure(cause);
+    } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("no outcome within 30 s", e);
+    }
+  }
+
+  /** A checked exception an async command failed with, reported as itself. */
+  static final class AsyncFailure extends RuntimeException {
+    AsyncFailure(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  /** The ways a Jedis or Lettuce app talks to Redis. */
   abstract static class Client implements AutoCloseable {
-    abstract JedisCommands cmd();
+    abstract Ops cmd();
 
     @Override
     public abstract void close();
@@ -157,9 +277,10 @@ public final class FaultApp {
       switch (kind) {
         case "legacy": {
           Jedis j = new Jedis(hp.getHost(), hp.getPort(), timeout);
+          Ops ops = jedis(j);
           return new Client() {
-            JedisCommands cmd() {
-              return j;
+            Ops cmd() {
+              return ops;
             }
 
             public void close() {
@@ -171,9 +292,10 @@ public final class FaultApp {
           JedisPoolConfig cfg = new JedisPoolConfig();
           cfg.setMaxTotal(16);
           JedisPool pool = new JedisPool(cfg, hp.getHost(), hp.getPort(), timeout);
+          Ops ops = jedis(pooled(pool));
           return new Client() {
-            JedisCommands cmd() {
-              return pooled(pool);
+            Ops cmd() {
+              return ops;
             }
 
             public void close() {
@@ -185,9 +307,10 @@ public final class FaultApp {
           UnifiedJedis u = RedisClient.builder().hostAndPort(hp)
               .clientConfig(redis.clients.jedis.DefaultJedisClientConfig.builder().timeoutMillis(timeout).build())
               .build();
+          Ops ops = jedis(u);
           return new Client() {
-            JedisCommands cmd() {
-              return u;
+            Ops cmd() {
+              return ops;
             }
 
             public void close() {
@@ -198,13 +321,34 @@ public final class FaultApp {
         case "cluster": {
           Set<HostAndPort> seeds = new HashSet<>(List.of(hp));
           JedisCluster jc = new JedisCluster(seeds, timeout);
+          Ops ops = jedis(jc);
           return new Client() {
-            JedisCommands cmd() {
-              return jc;
+            Ops cmd() {
+              return ops;
             }
 
             public void close() {
               jc.close();
+            }
+          };
+        }
+        case "lettuce-sync":
+        case "lettuce-async":
+        case "lettuce-reactive": {
+          io.lettuce.core.RedisClient lc =
+              io.lettuce.core.RedisClient.create(
+                  RedisURI.builder().withHost(hp.getHost()).withPort(hp.getPort())
+                      .withTimeout(java.time.Duration.ofMillis(timeout)).build());
+          StatefulRedisConnection<String, String> conn = lc.connect();
+          Ops ops = lettuce(conn, kind.substring("lettuce-".length()));
+          return new Client() {
+            Ops cmd() {
+              return ops;
+            }
+
+            public void close() {
+              conn.close();
+              lc.shutdown(java.time.Duration.ZERO, java.time.Duration.ofSeconds(2));
             }
           };
         }
