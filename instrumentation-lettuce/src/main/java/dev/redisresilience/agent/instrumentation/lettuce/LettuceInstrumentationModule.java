@@ -37,7 +37,9 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceClientOptions",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeouts",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceConnectionEvents",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceReconnectDelay");
   }
 
   @Override
@@ -50,6 +52,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new ConnectionStateInstrumentation(),
         new EndpointActivationInstrumentation(),
         new EventBusInstrumentation(),
+        new ReconnectDelayInstrumentation(),
         new SyncAwaitInstrumentation());
   }
 }
