@@ -62,9 +62,12 @@ public final class ConnectionEventLog {
     }
   }
 
-  /** An established connection to the server closed. */
+  /**
+   * An established connection to the server closed. INFO, not WARN: the application's own close
+   * looks the same; a reconnect attempt (or a failure) after it tells that it was not wanted.
+   */
   public void disconnected(ServerState s) {
-    LogRecordBuilder r = record(LOG_CONNECTION_DISCONNECTED, s, Severity.WARN);
+    LogRecordBuilder r = record(LOG_CONNECTION_DISCONNECTED, s, Severity.INFO);
     if (r != null) {
       r.setBody("disconnected from " + name(s)).emit();
     }

@@ -63,7 +63,7 @@ class ConnectionEventLogTest {
         .hasBody("connected to 10.1.2.3:6380");
     assertThat(records.get(1))
         .hasEventName("redis.client.connection.disconnected")
-        .hasSeverity(Severity.WARN)
+        .hasSeverity(Severity.INFO)
         .hasAttributes(serverAttributes());
     assertThat(records.get(2))
         .hasEventName("redis.client.connection.reconnect_attempt")

@@ -10,12 +10,18 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
+import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
 
 /**
  * Lettuce's connection events as log records with the server's address: a killed connection
@@ -155,10 +161,75 @@ class LettuceConnectionEventsTest {
     }
   }
 
-  long suppressedFailures() {
+  @Test
+  void everyEventOfABurstIsCountedWhileLettucesOwnSubscriberDropsThem() throws Exception {
+    int n = 200;
+    List<StatefulRedisConnection<String, String>> connections = new ArrayList<>();
+    AtomicInteger seenBySubscriber = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    Disposable subscriber = null;
+    try {
+      for (int i = 0; i < n; i++) {
+        StatefulRedisConnection<String, String> c = client.connect();
+        connections.add(c);
+        c.sync().ping();
+      }
+      long suppressedBefore = suppressed("redis.client.connection.disconnected");
+      TestTelemetry.reset();
+      // an application's EventBus subscriber that lags: Lettuce drops what does not fit its buffer
+      subscriber =
+          client.getResources().eventBus().get()
+              .filter(e -> e instanceof ConnectionDeactivatedEvent)
+              .subscribe(
+                  e -> {
+                    seenBySubscriber.incrementAndGet();
+                    try {
+                      release.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException ex) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
+
+      assertThat(server.command("CLIENT", "KILL", "TYPE", "normal")).isEqualTo(":" + n);
+      for (int i = 0; i < 1000 && disconnects(suppressedBefore) < n; i++) {
+        TestTelemetry.sleep(10);
+      }
+      // all n as records or counted by the rate limit (5 records a second, the rest suppressed)
+      assertThat(disconnects(suppressedBefore)).isEqualTo(n);
+      assertThat(names().stream().filter("redis.client.connection.disconnected"::equals).count())
+          .isBetween(5L, n / 2L); // the rate limit cut the storm
+      release.countDown();
+      TestTelemetry.sleep(500);
+      System.out.printf(
+          "burst of %d disconnects: %d records, Lettuce's lagging subscriber saw %d%n",
+          n, names().stream().filter("redis.client.connection.disconnected"::equals).count(), seenBySubscriber.get());
+      assertThat(seenBySubscriber.get()).isLessThan(n);
+      for (StatefulRedisConnection<String, String> c : connections) {
+        assertThat(c.sync().ping()).isEqualTo("PONG"); // every connection came back
+      }
+    } finally {
+      release.countDown();
+      if (subscriber != null) {
+        subscriber.dispose();
+      }
+      connections.forEach(StatefulRedisConnection::close);
+    }
+  }
+
+  /** Disconnected records since the last reset plus those the rate limit suppressed since then. */
+  long disconnects(long suppressedBefore) {
+    return names().stream().filter("redis.client.connection.disconnected"::equals).count()
+        + suppressed("redis.client.connection.disconnected")
+        - suppressedBefore;
+  }
+
+  long suppressed(String eventName) {
     return TestTelemetry.counter(
         "redis.client.events.suppressed",
-        TestTelemetry.attr("server.port", server.port())
-            .and(TestTelemetry.attr("event.name", "redis.client.connection.failed")));
+        TestTelemetry.attr("server.port", server.port()).and(TestTelemetry.attr("event.name", eventName)));
+  }
+
+  long suppressedFailures() {
+    return suppressed("redis.client.connection.failed");
   }
 }
