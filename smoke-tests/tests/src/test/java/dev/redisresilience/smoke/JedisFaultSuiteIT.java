@@ -306,6 +306,7 @@ class JedisFaultSuiteIT {
   void fullOutageStopsRetriesAtTheBudgetAndThreadsDoNotPileUp() throws Exception {
     // RedisClient: connections are made inside each call, so the agent sees (and budgets) the
     // failed connects; with a JedisPool the application borrows before calling Redis
+    long startNanos = System.nanoTime();
     ForkedJvm jvm = app("load", "unified", hostPort(), "40", "8").build().start();
     OtlpReceiver.await(Duration.ofSeconds(30), "load running", () -> jvm.stdout().contains("TICK 3 "));
     double retriesBefore = metric("redis.client.retries", attr("redis.client.retry.outcome", "success")
@@ -331,6 +332,16 @@ class JedisFaultSuiteIT {
     assertThat(receiver.logs()).extracting(l -> l.eventName).contains("redis.client.retry.budget.exhausted");
     String last = ticks.get(ticks.size() - 1);
     assertThat(last).as(String.join("\n", ticks)).contains(" fail=0 ").doesNotContain(" ok=0 ");
+    // thousands of failed connects, but the log pipeline got at most 5 records a second of them
+    long seconds = (System.nanoTime() - startNanos) / 1_000_000_000L + 1;
+    long failedRecords =
+        receiver.logs().stream().filter(l -> "redis.client.connection.failed".equals(l.eventName)).count();
+    double failedSuppressed =
+        metric("redis.client.events.suppressed", attr("event.name", "redis.client.connection.failed"));
+    assertThat(failedRecords).isGreaterThan(0).isLessThanOrEqualTo(5 * seconds);
+    assertThat(failedSuppressed).isGreaterThan(100);
+    System.out.printf(
+        "full outage: %d connection.failed records in %d s, %.0f suppressed%n", failedRecords, seconds, failedSuppressed);
     System.out.printf(
         "full outage: peak threads %d (baseline %d), slowest call %d ms, retries during 30s outage %.0f, budget"
             + " refusals %.0f%n",

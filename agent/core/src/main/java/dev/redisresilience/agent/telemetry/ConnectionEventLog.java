@@ -36,11 +36,17 @@ public final class ConnectionEventLog {
   private final Logger log;
   private final Function<ServerState, Attributes> serverAttributes;
   private final LongCounter suppressed;
+  private final boolean metrics;
   private final EventRateLimit limit;
 
   ConnectionEventLog(
-      Logger log, Meter meter, Function<ServerState, Attributes> serverAttributes, int perSecond) {
+      Logger log,
+      Meter meter,
+      boolean metricsEnabled,
+      Function<ServerState, Attributes> serverAttributes,
+      int perSecond) {
     this.log = log;
+    this.metrics = metricsEnabled;
     this.serverAttributes = serverAttributes;
     this.limit = new EventRateLimit(perSecond);
     this.suppressed =
@@ -131,7 +137,9 @@ public final class ConnectionEventLog {
   private LogRecordBuilder record(String event, ServerState s, Severity severity) {
     Attributes server = serverAttributes.apply(s);
     if (!limit.allow(s == null ? NO_SERVER : s, event, System.nanoTime())) {
-      suppressed.add(1, server.toBuilder().put(NAME, event).build());
+      if (metrics) {
+        suppressed.add(1, server.toBuilder().put(NAME, event).build());
+      }
       return null;
     }
     return log.logRecordBuilder().setEventName(event).setSeverity(severity).setAllAttributes(server);

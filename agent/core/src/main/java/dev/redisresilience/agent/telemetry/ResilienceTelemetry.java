@@ -102,7 +102,8 @@ public final class ResilienceTelemetry {
             .setExplicitBucketBoundariesAdvice(ClientTelemetry.DURATION_BUCKETS)
             .build();
     events = otel.getLogsBridge().loggerBuilder(scope).setInstrumentationVersion(version).build();
-    connectionEvents = new ConnectionEventLog(events, m, this::server, EventRateLimit.PER_SECOND);
+    connectionEvents =
+        new ConnectionEventLog(events, m, metricsEnabled, this::server, EventRateLimit.PER_SECOND);
   }
 
   Attributes server(ServerState s) {
