@@ -9,10 +9,11 @@ import io.lettuce.core.cluster.event.AskRedirectionEvent;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.event.RedirectionEventSupport;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.event.connection.ConnectionActivatedEvent;
-import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
 import io.lettuce.core.event.connection.ReconnectAttemptEvent;
 import io.lettuce.core.event.connection.ReconnectFailedEvent;
+import io.lettuce.core.protocol.CommandHandler;
+import io.netty.channel.ChannelHandlerContext;
+import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.HashSet;
@@ -20,27 +21,21 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Lettuce's connection and cluster events as the agent's connection event log records, read on
- * the thread that publishes them (DefaultEventBus.publish): Lettuce hands events to its
+ * Lettuce's connection and cluster events as the agent's connection event log records, read in
+ * Lettuce's own code where they happen (ConnectionEventTrigger for a channel going up or down,
+ * DefaultEventBus.publish on the publishing thread for the rest): Lettuce hands events to its
  * subscribers asynchronously and drops them when one lags, so a subscriber would lose some
  * under load; here every one is seen. Injected next to Lettuce.
  */
 public final class LettuceConnectionEvents {
+  /** ClusterNodeEndpoint.clusterChannelWriter (package-private class and field, 6.1 to 7.x). */
+  private static final Field CLUSTER_WRITER = clusterWriterField();
+
   private LettuceConnectionEvents() {}
 
   /** DefaultEventBus.publish enter. */
   public static void published(Object event) {
-    if (event instanceof ConnectionActivatedEvent) {
-      ServerState s = server(((ConnectionActivatedEvent) event).remoteAddress());
-      if (s != null) {
-        log().connected(s);
-      }
-    } else if (event instanceof ConnectionDeactivatedEvent) {
-      ServerState s = server(((ConnectionDeactivatedEvent) event).remoteAddress());
-      if (s != null) {
-        log().disconnected(s);
-      }
-    } else if (event instanceof ReconnectAttemptEvent) {
+    if (event instanceof ReconnectAttemptEvent) {
       ReconnectAttemptEvent e = (ReconnectAttemptEvent) event;
       ServerState s = server(e.remoteAddress());
       if (s != null) {
@@ -60,6 +55,67 @@ public final class LettuceConnectionEvents {
       redirected((RedirectionEventSupport) event);
     } else if (event instanceof ClusterTopologyChangedEvent) {
       topologyChanged((ClusterTopologyChangedEvent) event);
+    }
+  }
+
+  /**
+   * ConnectionEventTrigger.channelActive exit (after it published ConnectionActivatedEvent): the
+   * connection is up. Not for the short-lived connections a cluster topology refresh opens to
+   * each node, the client's own traffic (three records per node and refresh otherwise).
+   */
+  public static void channelActive(Object ctx) {
+    ServerState s = userConnection(ctx);
+    if (s != null) {
+      log().connected(s);
+    }
+  }
+
+  /** ConnectionEventTrigger.channelInactive exit: the connection closed. */
+  public static void channelInactive(Object ctx) {
+    ServerState s = userConnection(ctx);
+    if (s != null) {
+      log().disconnected(s);
+    }
+  }
+
+  /** The server of the channel, or null for a topology refresh connection (or no address). */
+  private static ServerState userConnection(Object ctx) {
+    if (!(ctx instanceof ChannelHandlerContext)) {
+      return null;
+    }
+    ChannelHandlerContext c = (ChannelHandlerContext) ctx;
+    CommandHandler handler = c.pipeline().get(CommandHandler.class);
+    if (handler != null && isTopologyRefresh(handler.getEndpoint())) {
+      return null;
+    }
+    return server(c.channel().remoteAddress());
+  }
+
+  /** A ClusterNodeEndpoint without a cluster writer: opened by a topology refresh. */
+  static boolean isTopologyRefresh(Object endpoint) {
+    Field f = CLUSTER_WRITER;
+    if (f == null || !f.getDeclaringClass().isInstance(endpoint)) {
+      return false;
+    }
+    try {
+      return f.get(endpoint) == null;
+    } catch (IllegalAccessException e) {
+      return false;
+    }
+  }
+
+  private static Field clusterWriterField() {
+    try {
+      Field f =
+          Class.forName(
+                  "io.lettuce.core.cluster.ClusterNodeEndpoint",
+                  false,
+                  LettuceConnectionEvents.class.getClassLoader())
+              .getDeclaredField("clusterChannelWriter");
+      f.setAccessible(true);
+      return f;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null; // not readable (a module boundary): every connection is reported
     }
   }
 

@@ -50,6 +50,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new CommandInstrumentation(),
         new CommandHandlerInstrumentation(),
         new ConnectionStateInstrumentation(),
+        new ConnectionEventTriggerInstrumentation(),
         new EndpointActivationInstrumentation(),
         new EventBusInstrumentation(),
         new ReconnectDelayInstrumentation(),
