@@ -347,9 +347,10 @@ class FaultSuiteIT {
     // RedisClient: connections are made inside each call, so the agent sees (and budgets) the
     // failed connects; with a JedisPool the application borrows before calling Redis. Lettuce:
     // commands wait in its offline queue and time out, and those timeouts take from the budget.
-    // Lettuce's own reconnect delay grows to 30 s during the outage: its run is longer, so that
-    // the reconnect after the outage falls inside it
-    String seconds = isLettuce(client) ? "70" : "40";
+    // Lettuce reconnects after the outage within the agent's reconnect.backoff.max (10 s): its
+    // run is longer, so that the reconnect and some seconds of recovered load fall inside it
+    String seconds = isLettuce(client) ? "55" : "40";
+    long startNanos = System.nanoTime();
     ForkedJvm jvm = app("load", client, hostPort(), seconds, "8").build().start();
     OtlpReceiver.await(Duration.ofSeconds(30), "load running", () -> jvm.stdout().contains("TICK 3 "));
     double retriesBefore = metric("redis.client.retries", attr("redis.client.retry.outcome", "success")
@@ -379,6 +380,20 @@ class FaultSuiteIT {
     assertThat(metric("redis.client.retry.budget.exhausted", a -> true)).isGreaterThan(100);
     assertThat(receiver.logs()).extracting(l -> l.eventName).contains("redis.client.retry.budget.exhausted");
     assertRecovered(ticks);
+    // many failed connects (Jedis: one per call; Lettuce: one per jittered reconnect), but the
+    // log pipeline got at most 5 records a second of them
+    long runSeconds = (System.nanoTime() - startNanos) / 1_000_000_000L + 1;
+    long failedRecords =
+        receiver.logs().stream().filter(l -> "redis.client.connection.failed".equals(l.eventName)).count();
+    double failedSuppressed =
+        metric("redis.client.events.suppressed", attr("event.name", "redis.client.connection.failed"));
+    assertThat(failedRecords).isGreaterThan(0).isLessThanOrEqualTo(5 * runSeconds);
+    if (!isLettuce(client)) {
+      assertThat(failedSuppressed).isGreaterThan(100);
+    }
+    System.out.printf(
+        client + " full outage: %d connection.failed records in %d s, %.0f suppressed%n",
+        failedRecords, runSeconds, failedSuppressed);
     System.out.printf(
         client + " full outage: peak threads %d (baseline %d), slowest call %d ms, retries during 30s outage %.0f, budget"
             + " refusals %.0f%n",

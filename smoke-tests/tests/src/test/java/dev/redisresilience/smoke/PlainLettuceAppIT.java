@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.entry;
 
 import dev.redisresilience.harness.ForkedJvm;
 import dev.redisresilience.harness.OtlpReceiver;
+import dev.redisresilience.harness.ReceivedLog;
 import dev.redisresilience.harness.ReceivedSpan;
 import dev.redisresilience.harness.RedisServer;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -88,5 +90,18 @@ class PlainLettuceAppIT {
     assertThat(spans.stream().filter(s -> "3".equals(s.attributes.get("db.namespace"))).map(s -> s.name))
         .containsExactly("SET" + hp);
     assertThat(receiver.total("db.client.operation.duration", a -> true)).isEqualTo(15);
+    // the connection events of the one connection, through the packaged agent and OTLP
+    List<ReceivedLog> events =
+        receiver.logs().stream()
+            .filter(l -> Long.valueOf(redis.port()).equals(l.attributes.get("server.port")))
+            .collect(Collectors.toList());
+    assertThat(events).extracting(l -> l.eventName)
+        .containsExactly("redis.client.connection.connected", "redis.client.connection.disconnected");
+    for (ReceivedLog l : events) {
+      assertThat(l.scope).isEqualTo("dev.redisresilience.agent.lettuce");
+      assertThat(l.attributes)
+          .containsOnly(
+              entry("db.system.name", "redis"), entry("server.address", "127.0.0.1"), entry("server.port", (long) redis.port()));
+    }
   }
 }

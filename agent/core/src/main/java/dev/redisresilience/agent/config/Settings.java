@@ -193,6 +193,35 @@ public final class Settings {
           1000.0,
           "Tokens a successful operation gives back to the retry budget.");
 
+  // --- reconnects -----------------------------------------------------------------------------
+  public static final Setting<Duration> RECONNECT_BACKOFF_BASE =
+      duration(
+          "reconnect.backoff.base",
+          Duration.ofMillis(100),
+          Duration.ZERO,
+          Duration.ofMinutes(1),
+          "Lettuce reconnects: the first reconnect waits up to this, doubling per attempt (replaces"
+              + " Lettuce's default delay only, never one the application configured).");
+  public static final Setting<Duration> RECONNECT_BACKOFF_MAX =
+      duration(
+          "reconnect.backoff.max",
+          Duration.ofSeconds(10),
+          Duration.ZERO,
+          Duration.ofMinutes(10),
+          "Upper bound of one reconnect delay.");
+  public static final Setting<String> RECONNECT_JITTER =
+      choice(
+          "reconnect.jitter",
+          "full",
+          "How the reconnect delay is randomised so that many clients do not reconnect at the same"
+              + " instant after a server restart: full, equal, decorrelated, none (as retry.jitter);"
+              + " client: keep the client's own delay (Lettuce: exponential, no jitter).",
+          "full",
+          "equal",
+          "decorrelated",
+          "none",
+          "client");
+
   // --- health checks --------------------------------------------------------------------------
   public static final Setting<Duration> HEALTH_CHECK_INTERVAL =
       duration(

@@ -18,6 +18,8 @@ public final class Policies {
   private final int budgetTokens;
   private final double budgetRatio;
   private final boolean offlineQueueReject;
+  /** Set once in {@link #from}, before the instance is published; null = the client's own. */
+  private Backoff reconnectBackoff;
 
   private Policies(
       TimeoutPolicy timeouts,
@@ -56,13 +58,23 @@ public final class Policies {
             c.get(Settings.RETRY_UNSAFE_WRITES),
             c.get(Settings.RETRY_IDEMPOTENT_STATE),
             c.get(Settings.RETRY_IDEMPOTENT_COMMANDS));
-    return new Policies(
-        t,
-        r,
-        c.get(Settings.HEALTH_CHECK_INTERVAL).toNanos(),
-        c.get(Settings.RETRY_BUDGET_TOKENS),
-        c.get(Settings.RETRY_BUDGET_RATIO),
-        c.get(Settings.OFFLINE_QUEUE).equals("reject"));
+    Policies p =
+        new Policies(
+            t,
+            r,
+            c.get(Settings.HEALTH_CHECK_INTERVAL).toNanos(),
+            c.get(Settings.RETRY_BUDGET_TOKENS),
+            c.get(Settings.RETRY_BUDGET_RATIO),
+            c.get(Settings.OFFLINE_QUEUE).equals("reject"));
+    String reconnectJitter = c.get(Settings.RECONNECT_JITTER);
+    p.reconnectBackoff =
+        reconnectJitter.equals("client")
+            ? null
+            : new Backoff(
+                c.get(Settings.RECONNECT_BACKOFF_BASE).toNanos(),
+                c.get(Settings.RECONNECT_BACKOFF_MAX).toNanos(),
+                Backoff.Jitter.valueOf(reconnectJitter.toUpperCase(Locale.ROOT)));
+    return p;
   }
 
   public static Policies get() {
@@ -87,6 +99,14 @@ public final class Policies {
    */
   public boolean offlineQueueReject() {
     return offlineQueueReject;
+  }
+
+  /**
+   * The delay before a client's reconnect attempts, where the agent sets it (Lettuce's default
+   * delay only); null = leave the client's own.
+   */
+  public Backoff reconnectBackoff() {
+    return reconnectBackoff;
   }
 
   /** 0 = health checks off. */

@@ -44,6 +44,7 @@ public final class ResilienceTelemetry {
   private final LongCounter healthChecks;
   private final DoubleHistogram healthCheckDuration;
   private final Logger events;
+  private final ConnectionEventLog connectionEvents;
   /**
    * Per server, for failures and state changes (never the success path, so a lock is fine). Weak
    * keys: an entry lives as long as its server's state ({@code ServerRegistry} bounds those), and
@@ -101,6 +102,8 @@ public final class ResilienceTelemetry {
             .setExplicitBucketBoundariesAdvice(ClientTelemetry.DURATION_BUCKETS)
             .build();
     events = otel.getLogsBridge().loggerBuilder(scope).setInstrumentationVersion(version).build();
+    connectionEvents =
+        new ConnectionEventLog(events, m, metricsEnabled, this::server, EventRateLimit.PER_SECOND);
   }
 
   Attributes server(ServerState s) {
@@ -116,6 +119,11 @@ public final class ResilienceTelemetry {
       serverAttributes.putIfAbsent(s, a);
     }
     return a;
+  }
+
+  /** Connection events as log records (connected, disconnected, reconnect attempt ...). */
+  public ConnectionEventLog connectionEvents() {
+    return connectionEvents;
   }
 
   /** Servers with cached attributes (tests). */

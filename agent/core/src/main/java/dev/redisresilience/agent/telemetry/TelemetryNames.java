@@ -61,6 +61,29 @@ public final class TelemetryNames {
   public static final String LOG_CONNECTION_DOWN = "redis.client.connection.down";
   public static final String LOG_CONNECTION_RESTORED = "redis.client.connection.restored";
   public static final String LOG_BUDGET_EXHAUSTED = "redis.client.retry.budget.exhausted";
+  // connection events, the same for every client (rate limited per server and name)
+  public static final String LOG_CONNECTION_CONNECTED = "redis.client.connection.connected";
+  public static final String LOG_CONNECTION_DISCONNECTED = "redis.client.connection.disconnected";
+  public static final String LOG_RECONNECT_ATTEMPT = "redis.client.connection.reconnect_attempt";
+  public static final String LOG_CONNECTION_FAILED = "redis.client.connection.failed";
+  public static final String LOG_CONNECTION_REPLACED = "redis.client.connection.replaced";
+  public static final String LOG_CLUSTER_REDIRECT = "redis.client.cluster.redirect";
+  public static final String LOG_CLUSTER_TOPOLOGY_CHANGED = "redis.client.cluster.topology_changed";
+
+  // --- connection event attributes and the counter of records the rate limit dropped ---
+  public static final String EVENTS_SUPPRESSED = "redis.client.events.suppressed";
+  public static final String EVENT_NAME = "event.name";
+  public static final String RECONNECT_ATTEMPT = "redis.client.reconnect.attempt";
+  /** Seconds until the reconnect attempt. */
+  public static final String RECONNECT_DELAY = "redis.client.reconnect.delay";
+  /** broken (the connection failed) or health_check (an idle connection did not answer PING). */
+  public static final String REPLACE_REASON = "redis.client.connection.replace.reason";
+  /** MOVED or ASK. */
+  public static final String REDIRECT_KIND = "redis.client.cluster.redirect.kind";
+  public static final String CLUSTER_SLOT = "redis.client.cluster.slot";
+  public static final String CLUSTER_NODES = "redis.client.cluster.nodes";
+  public static final String CLUSTER_NODES_ADDED = "redis.client.cluster.nodes.added";
+  public static final String CLUSTER_NODES_REMOVED = "redis.client.cluster.nodes.removed";
 
   // --- values ---
   public static final String OUTCOME_SUCCESS = "success";

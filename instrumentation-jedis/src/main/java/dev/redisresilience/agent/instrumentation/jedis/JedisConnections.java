@@ -54,6 +54,11 @@ public final class JedisConnections {
         }
       };
 
+  /** Why a connection was replaced, on its {@code redis.client.connection.replaced} record. */
+  private static final String REPLACED_BROKEN = "broken";
+
+  private static final String REPLACED_HEALTH_CHECK = "health_check";
+
   private JedisConnections() {}
 
   // --- state -------------------------------------------------------------------------------------
@@ -153,6 +158,7 @@ public final class JedisConnections {
     }
     if (f.kind() != Failure.Kind.SERVER || RetryPolicy.provenNotExecuted(f)) {
       outages().connectFailed(server, f); // a WRONGPASS is a configuration problem, not an outage
+      telemetry().connectionEvents().connectFailed(server, f.errorType(), 0);
     }
     if (f.kind() == Failure.Kind.TIMEOUT && current == null) {
       telemetry().connectTimedOut(server); // calls count their own timeouts
@@ -261,6 +267,22 @@ public final class JedisConnections {
     return beginInternal(o);
   }
 
+  /**
+   * A pool destroys one of its connections: client-internal traffic (a QUIT), and when the
+   * connection is broken, a connection replaced (the pool makes a new one for the next borrow).
+   */
+  public static JedisConnState destroyingPooled(Object pooled) {
+    JedisConnState s = beginInternalPooled(pooled);
+    if (s != null && s.hasServer() && pooled instanceof org.apache.commons.pool2.PooledObject) {
+      Object o = ((org.apache.commons.pool2.PooledObject<?>) pooled).getObject();
+      Connection c = o instanceof Jedis ? ((Jedis) o).getConnection() : o instanceof Connection ? (Connection) o : null;
+      if (c != null && c.isBroken()) {
+        telemetry().connectionEvents().replaced(s.serverState(), REPLACED_BROKEN);
+      }
+    }
+    return s;
+  }
+
   /** A pub/sub (or monitor) loop on the connection ended: its subscriptions are gone. */
   public static void subscriptionEnded(JedisConnState s) {
     if (s != null) {
@@ -343,10 +365,12 @@ public final class JedisConnections {
    */
   static Throwable prepare(Connection conn, JedisConnState s, CommandInfo cmd, SessionEffect effect) {
     boolean replace = conn.isBroken() || s.agentDisconnected;
+    String reason = REPLACED_BROKEN;
     if (!replace) {
       long interval = Policies.get().healthCheckIntervalNanos();
       if (interval > 0 && conn.isConnected() && System.nanoTime() - s.lastUsedNanos > interval) {
         replace = !healthCheck(conn, s);
+        reason = REPLACED_HEALTH_CHECK;
       }
     }
     if (!replace) {
@@ -357,6 +381,7 @@ public final class JedisConnections {
     }
     try {
       replace(conn, s);
+      telemetry().connectionEvents().replaced(s.serverState(), reason);
       return null;
     } catch (RuntimeException e) {
       return JedisErrors.replaceFailed(e);

@@ -34,7 +34,8 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
         "dev.redisresilience.agent.instrumentation.jedis.JedisTimeouts",
         "dev.redisresilience.agent.instrumentation.jedis.JedisConnections",
         "dev.redisresilience.agent.instrumentation.jedis.JedisOperations",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisRetries");
+        "dev.redisresilience.agent.instrumentation.jedis.JedisRetries",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisRedirects");
   }
 
   @Override

@@ -87,6 +87,7 @@ public final class JedisOperations {
         call.op.end(null);
         return null; // the common case: nothing to replace
       }
+      JedisRedirects.attemptFailed(thrown);
       JedisOutcome out = new JedisOutcome(returned, thrown);
       if (call.mode == JedisCall.OWN_RETRIES) {
         if (call.op.attempts() == 0) {
@@ -169,6 +170,7 @@ public final class JedisOperations {
         }
         return null; // the common case: nothing to replace
       }
+      JedisRedirects.attemptFailed(thrown);
       JedisOutcome out = new JedisOutcome(returned, thrown);
       if (f != null && !call.retrying && !call.batch) {
         if (call.mode == JedisCall.GATEKEEPER) {

@@ -1,5 +1,6 @@
 package dev.redisresilience.agent.instrumentation.jedis;
 
+import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
@@ -10,7 +11,8 @@ import net.bytebuddy.matcher.ElementMatcher;
 
 /**
  * Pool factories (JedisFactory for JedisPool, ConnectionFactory for pooled UnifiedJedis): their
- * validation PINGs, SELECTs on activation and re-AUTH are the client's own traffic.
+ * validation PINGs, SELECTs on activation and re-AUTH are the client's own traffic; a broken
+ * connection they destroy is a connection replaced.
  */
 final class PoolFactoryInstrumentation implements TypeInstrumentation {
   @Override
@@ -26,15 +28,28 @@ final class PoolFactoryInstrumentation implements TypeInstrumentation {
   @Override
   public void transform(Transformer t) {
     t.applyAdvice(
-        namedOneOf("activateObject", "validateObject", "passivateObject", "destroyObject")
-            .and(takesArguments(1)),
+        namedOneOf("activateObject", "validateObject", "passivateObject").and(takesArguments(1)),
         getClass().getName() + "$InternalAdvice");
+    t.applyAdvice(named("destroyObject").and(takesArguments(1)), getClass().getName() + "$DestroyAdvice");
   }
 
   public static class InternalAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static JedisConnState enter(@Advice.Argument(0) Object pooled) {
       return JedisConnections.beginInternalPooled(pooled);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.Enter JedisConnState state) {
+      JedisConnections.endInternal(state);
+    }
+  }
+
+  /** A broken connection the pool destroys is replaced by a new one on the next borrow. */
+  public static class DestroyAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static JedisConnState enter(@Advice.Argument(0) Object pooled) {
+      return JedisConnections.destroyingPooled(pooled);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)

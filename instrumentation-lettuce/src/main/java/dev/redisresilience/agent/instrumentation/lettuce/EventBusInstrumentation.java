@@ -33,6 +33,7 @@ final class EventBusInstrumentation implements TypeInstrumentation {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     public static void enter(@Advice.Argument(0) Object event) {
       LettuceConnections.published(event);
+      LettuceConnectionEvents.published(event);
     }
   }
 }

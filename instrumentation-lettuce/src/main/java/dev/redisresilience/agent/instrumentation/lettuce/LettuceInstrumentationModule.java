@@ -39,7 +39,9 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeouts",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceAttempts",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceFreshCommands");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceFreshCommands",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceConnectionEvents",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceReconnectDelay");
   }
 
   @Override
@@ -51,8 +53,10 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new CommandInstrumentation(),
         new CommandHandlerInstrumentation(),
         new ConnectionStateInstrumentation(),
+        new ConnectionEventTriggerInstrumentation(),
         new EndpointActivationInstrumentation(),
         new EventBusInstrumentation(),
+        new ReconnectDelayInstrumentation(),
         new SyncAwaitInstrumentation(),
         new SyncTimeoutInstrumentation());
   }
