@@ -18,6 +18,7 @@ public final class Policies {
   private final int budgetTokens;
   private final double budgetRatio;
   private final boolean offlineQueueReject;
+  private final int offlineQueueMaxSize;
 
   private Policies(
       TimeoutPolicy timeouts,
@@ -25,8 +26,10 @@ public final class Policies {
       long healthCheckIntervalNanos,
       int budgetTokens,
       double budgetRatio,
-      boolean offlineQueueReject) {
+      boolean offlineQueueReject,
+      int offlineQueueMaxSize) {
     this.offlineQueueReject = offlineQueueReject;
+    this.offlineQueueMaxSize = offlineQueueMaxSize;
     this.timeouts = timeouts;
     this.retries = retries;
     this.healthCheckIntervalNanos = healthCheckIntervalNanos;
@@ -62,7 +65,8 @@ public final class Policies {
         c.get(Settings.HEALTH_CHECK_INTERVAL).toNanos(),
         c.get(Settings.RETRY_BUDGET_TOKENS),
         c.get(Settings.RETRY_BUDGET_RATIO),
-        c.get(Settings.OFFLINE_QUEUE).equals("reject"));
+        c.get(Settings.OFFLINE_QUEUE).equals("reject"),
+        c.get(Settings.OFFLINE_QUEUE_MAX_SIZE));
   }
 
   public static Policies get() {
@@ -87,6 +91,11 @@ public final class Policies {
    */
   public boolean offlineQueueReject() {
     return offlineQueueReject;
+  }
+
+  /** Commands a disconnected connection may hold for its reconnect; 0 = no bound. */
+  public int offlineQueueMaxSize() {
+    return offlineQueueMaxSize;
   }
 
   /** 0 = health checks off. */
