@@ -37,7 +37,9 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceReplay",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceClientOptions",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeouts",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceEndpoints",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceOfflineQueue");
   }
 
   @Override
@@ -49,6 +51,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new CommandHandlerInstrumentation(),
         new ConnectionStateInstrumentation(),
         new EndpointActivationInstrumentation(),
+        new EndpointWriteInstrumentation(),
         new EventBusInstrumentation(),
         new SyncAwaitInstrumentation());
   }
