@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Lettuce's DefaultEndpoints (one per connection, cluster node connections included) that have
  * been connected at least once: their current channel, server, offline queue and whether anything
  * was written recently, for the offline-queue bound and gauge ({@link LettuceOfflineQueue}) and the
- * idle health checks. Injected next to Lettuce.
+ * idle health checks ({@link LettuceHealthChecks}). Injected next to Lettuce.
  */
 public final class LettuceEndpoints {
   private LettuceEndpoints() {}
@@ -105,6 +105,7 @@ public final class LettuceEndpoints {
     st.activeNanos = System.nanoTime();
     st.channel = ch;
     LettuceOfflineQueue.observe();
+    LettuceHealthChecks.start();
   }
 
   /** The endpoints not closed yet; forgets closed and collected ones. */

@@ -39,7 +39,8 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeouts",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceTimeoutSource",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceEndpoints",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceOfflineQueue");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceOfflineQueue",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceHealthChecks");
   }
 
   @Override
