@@ -39,6 +39,8 @@ public final class LettuceEndpoints {
     volatile long activeNanos = System.nanoTime();
     /** A health-check PING is under way. */
     volatile boolean checking;
+    /** The last health check failed (event loop only). */
+    boolean lastCheckFailed;
 
     State(DefaultEndpoint endpoint, Collection<?> offlineQueue) {
       this.endpoint = endpoint;

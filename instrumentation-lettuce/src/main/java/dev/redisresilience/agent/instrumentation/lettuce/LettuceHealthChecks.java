@@ -213,8 +213,12 @@ final class LettuceHealthChecks {
       }
       Telemetry.lettuce().resilience().healthCheck(st.server, f == null, end - t0);
       st.activeNanos = end;
-      if (f != null) {
-        boolean dead = f.kind() == Failure.Kind.TIMEOUT || f.kind() == Failure.Kind.CONNECTION;
+      boolean dead =
+          f != null && (f.kind() == Failure.Kind.TIMEOUT || f.kind() == Failure.Kind.CONNECTION);
+      boolean failedBefore = st.lastCheckFailed;
+      st.lastCheckFailed = f != null;
+      // a connection that answers with an error at every check is logged once, not every interval
+      if (f != null && (dead || !failedBefore)) {
         AgentLog.warn(
             "health check of a Lettuce connection to "
                 + st.address
@@ -222,9 +226,9 @@ final class LettuceHealthChecks {
                 + f.errorType()
                 + ")"
                 + (dead && ch.isActive() ? "; closing it so that Lettuce reconnects" : ""));
-        if (dead) {
-          ch.close();
-        }
+      }
+      if (dead) {
+        ch.close();
       }
     } catch (Throwable t) {
       AgentFaults.record(t);

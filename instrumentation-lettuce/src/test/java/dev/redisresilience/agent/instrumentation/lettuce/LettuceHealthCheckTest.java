@@ -207,4 +207,37 @@ class LettuceHealthCheckTest {
       AgentLog.setOutput(System.err);
     }
   }
+
+  @Test
+  void anErrorReplyIsAFailedCheckThatLeavesTheConnectionAlone() throws Exception {
+    proxy = FaultProxy.start(server.port());
+    int port = proxy.port();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    AgentLog.setOutput(new PrintStream(log, true, StandardCharsets.UTF_8));
+    try (PolicyOverride p = PolicyOverride.with("health-check.interval", "200ms")) {
+      StatefulRedisConnection<String, String> c = connect(port);
+      Object channel = LettuceOfflineQueueTest.channelOf(c);
+      long failures = checks(port, "failure");
+      proxy.injectError("PING", "LOADING Redis is loading the dataset in memory", 2);
+      long successes = checks(port, "success");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (checks(port, "success") == successes && System.nanoTime() < deadline) {
+        TestTelemetry.sleep(20);
+      }
+      assertThat(checks(port, "failure") - failures).isEqualTo(2);
+      assertThat(checks(port, "success") - successes).isPositive(); // the check after them passed
+      assertThat(LettuceOfflineQueueTest.channelOf(c)).isSameAs(channel);
+      assertThat(((io.netty.channel.Channel) channel).isActive()).isTrue();
+      // logged once for the two failures in a row, without closing anything
+      assertThat(log.toString(StandardCharsets.UTF_8).split("\n"))
+          .filteredOn(l -> l.contains("health check of a Lettuce connection"))
+          .containsExactly(
+              "[redis-resilience-agent] warn: health check of a Lettuce connection to 127.0.0.1:"
+                  + port
+                  + " failed (LOADING)");
+      assertThat(c.sync().get("k")).isEqualTo("v");
+    } finally {
+      AgentLog.setOutput(System.err);
+    }
+  }
 }
