@@ -242,6 +242,15 @@ public final class Settings {
               + " fail it at once with a connection error (node-redis' disableOfflineQueue).",
           "buffer",
           "reject");
+  public static final Setting<Integer> OFFLINE_QUEUE_MAX_SIZE =
+      integer(
+          "offline-queue.max-size",
+          0,
+          0,
+          Integer.MAX_VALUE,
+          "With offline-queue=buffer: at most this many commands wait per connection while it is"
+              + " disconnected; a command beyond that fails at once with a connection error, as in"
+              + " reject mode. 0 = no bound (Lettuce's default).");
 
   // --- Prometheus scrape endpoint ----------------------------------------------------------------
   public static final Setting<Integer> PROMETHEUS_PORT =

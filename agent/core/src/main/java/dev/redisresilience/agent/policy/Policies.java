@@ -20,6 +20,7 @@ public final class Policies {
   private final boolean offlineQueueReject;
   /** Set once in {@link #from}, before the instance is published; null = the client's own. */
   private Backoff reconnectBackoff;
+  private final int offlineQueueMaxSize;
 
   private Policies(
       TimeoutPolicy timeouts,
@@ -27,8 +28,10 @@ public final class Policies {
       long healthCheckIntervalNanos,
       int budgetTokens,
       double budgetRatio,
-      boolean offlineQueueReject) {
+      boolean offlineQueueReject,
+      int offlineQueueMaxSize) {
     this.offlineQueueReject = offlineQueueReject;
+    this.offlineQueueMaxSize = offlineQueueMaxSize;
     this.timeouts = timeouts;
     this.retries = retries;
     this.healthCheckIntervalNanos = healthCheckIntervalNanos;
@@ -65,7 +68,8 @@ public final class Policies {
             c.get(Settings.HEALTH_CHECK_INTERVAL).toNanos(),
             c.get(Settings.RETRY_BUDGET_TOKENS),
             c.get(Settings.RETRY_BUDGET_RATIO),
-            c.get(Settings.OFFLINE_QUEUE).equals("reject"));
+            c.get(Settings.OFFLINE_QUEUE).equals("reject"),
+            c.get(Settings.OFFLINE_QUEUE_MAX_SIZE));
     String reconnectJitter = c.get(Settings.RECONNECT_JITTER);
     p.reconnectBackoff =
         reconnectJitter.equals("client")
@@ -107,6 +111,11 @@ public final class Policies {
    */
   public Backoff reconnectBackoff() {
     return reconnectBackoff;
+  }
+
+  /** Commands a disconnected connection may hold for its reconnect; 0 = no bound. */
+  public int offlineQueueMaxSize() {
+    return offlineQueueMaxSize;
   }
 
   /** 0 = health checks off. */

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.ObjLongConsumer;
 
 /**
  * Retries, timeouts, errors, reconnects, downtime, retry-budget exhaustion and health checks of
@@ -45,6 +46,8 @@ public final class ResilienceTelemetry {
   private final DoubleHistogram healthCheckDuration;
   private final Logger events;
   private final ConnectionEventLog connectionEvents;
+  /** Set by a client that queues commands while disconnected (Lettuce); read at collection. */
+  private volatile OfflineQueues offlineQueues;
   /**
    * Per server, for failures and state changes (never the success path, so a lock is fine). Weak
    * keys: an entry lives as long as its server's state ({@code ServerRegistry} bounds those), and
@@ -101,9 +104,34 @@ public final class ResilienceTelemetry {
             .setDescription("Latency of health-check PINGs.")
             .setExplicitBucketBoundariesAdvice(ClientTelemetry.DURATION_BUCKETS)
             .build();
+    m.upDownCounterBuilder(OFFLINE_QUEUE_SIZE)
+        .setUnit("{command}")
+        .setDescription("Commands waiting in the offline queue of disconnected connections.")
+        .buildWithCallback(
+            r -> {
+              OfflineQueues q = offlineQueues;
+              if (metrics && q != null) {
+                q.observe((s, n) -> r.record(n, server(s)));
+              }
+            });
     events = otel.getLogsBridge().loggerBuilder(scope).setInstrumentationVersion(version).build();
     connectionEvents =
         new ConnectionEventLog(events, m, metricsEnabled, this::server, EventRateLimit.PER_SECOND);
+  }
+
+  /** The commands queued while disconnected, per server: one call per server, 0 included. */
+  @FunctionalInterface
+  public interface OfflineQueues {
+    void observe(ObjLongConsumer<ServerState> out);
+  }
+
+  /** The source of {@code redis.client.connection.offline_queue.size}. */
+  public void offlineQueues(OfflineQueues source) {
+    offlineQueues = source;
+  }
+
+  public boolean observesOfflineQueues(OfflineQueues source) {
+    return offlineQueues == source;
   }
 
   Attributes server(ServerState s) {

@@ -41,6 +41,8 @@ public final class TelemetryNames {
   public static final String BUDGET_EXHAUSTED = "redis.client.retry.budget.exhausted";
   public static final String HEALTH_CHECKS = "redis.client.health_checks";
   public static final String HEALTH_CHECK_DURATION = "redis.client.health_check.duration";
+  /** Up/down counter: commands waiting in a client's offline queue for their reconnect. */
+  public static final String OFFLINE_QUEUE_SIZE = "redis.client.connection.offline_queue.size";
 
   // --- resilience attributes ---
   public static final String RETRY_OUTCOME = "redis.client.retry.outcome";

@@ -93,8 +93,9 @@ public final class LettuceAttempts {
       return true;
     }
     if (thrown instanceof LettuceErrors.AgentConnectionException || isClientRejection(thrown)) {
-      // the agent's own refusals were booked where they were raised; Lettuce's rejection of a
-      // command while disconnected is the configured offline-queue behaviour: fail at once
+      // the agent's own refusals were booked where they were raised; a rejection of a command
+      // while disconnected (offline-queue=reject, a full queue) is the configured behaviour:
+      // fail at once
       if (thrown instanceof LettuceErrors.AgentConnectionException) {
         call.finalBooked = true;
       }
@@ -103,7 +104,11 @@ public final class LettuceAttempts {
     return failed(call, cmd, LettuceErrors.classify(cmd, thrown));
   }
 
+  /** Lettuce's own or the agent's offline-queue rejection: the configured "fail at once". */
   private static boolean isClientRejection(Throwable t) {
+    if (t instanceof LettuceOfflineQueue.OfflineQueueFullException) {
+      return true;
+    }
     if (!(t instanceof RedisException)) {
       return false;
     }

@@ -41,7 +41,10 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceAttempts",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceFreshCommands",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceConnectionEvents",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceReconnectDelay");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceReconnectDelay",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceEndpoints",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceOfflineQueue",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceHealthChecks");
   }
 
   @Override
@@ -55,6 +58,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new ConnectionStateInstrumentation(),
         new ConnectionEventTriggerInstrumentation(),
         new EndpointActivationInstrumentation(),
+        new EndpointWriteInstrumentation(),
         new EventBusInstrumentation(),
         new ReconnectDelayInstrumentation(),
         new SyncAwaitInstrumentation(),

@@ -116,4 +116,37 @@ class LettuceClusterTest {
       }
     }
   }
+
+  @Test
+  void idleNodeConnectionsAreHealthChecked() throws Exception {
+    RedisClusterClient client =
+        RedisClusterClient.create(RedisURI.create("127.0.0.1", cluster.nodes().get(0).port()));
+    try (PolicyOverride p = PolicyOverride.with("health-check.interval", "200ms");
+        StatefulRedisClusterConnection<String, String> conn = client.connect()) {
+      for (String k : new String[] {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}) {
+        conn.sync().set(k, "v"); // these keys are spread over all three nodes
+      }
+      TestTelemetry.awaitSpans(6, Duration.ofSeconds(5));
+      TestTelemetry.reset();
+      for (RedisServer node : cluster.nodes()) {
+        node.command("CONFIG", "RESETSTAT");
+      }
+      TestTelemetry.sleep(1_500);
+      for (RedisServer node : cluster.nodes()) {
+        // each node connection is PINGed about every 200 ms: 2 in 1.5 s even on a busy machine
+        assertThat(LettuceHealthCheckTest.pings(node))
+            .as("PINGs on node %d", node.port())
+            .isGreaterThanOrEqualTo(2);
+        assertThat(
+                TestTelemetry.counter(
+                    "redis.client.health_checks",
+                    TestTelemetry.attr("server.port", node.port())
+                        .and(TestTelemetry.attr("redis.client.health_check.outcome", "success"))))
+            .isPositive();
+      }
+      assertThat(TestTelemetry.spans()).isEmpty();
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+  }
 }

@@ -8,11 +8,14 @@ import dev.redisresilience.harness.FaultProxy;
 import dev.redisresilience.harness.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -76,19 +79,20 @@ class LettuceOfflineQueueTest {
 
   static boolean connected(StatefulRedisConnection<String, String> c) {
     // isOpen() stays true while Lettuce reconnects; the endpoint knows whether a channel is up
+    io.netty.channel.Channel ch = channelOf(c);
+    return ch != null && ch.isActive();
+  }
+
+  /** The connection's current channel (null while disconnected). */
+  static io.netty.channel.Channel channelOf(StatefulRedisConnection<String, String> c) {
     Object writer = ((io.lettuce.core.RedisChannelHandler<?, ?>) c).getChannelWriter();
     while (writer instanceof io.lettuce.core.protocol.CommandExpiryWriter) {
       writer = ((io.lettuce.core.protocol.CommandExpiryWriter) writer).getDelegate();
     }
-    return channelActive(writer);
-  }
-
-  static boolean channelActive(Object endpoint) {
     try {
       java.lang.reflect.Field f = io.lettuce.core.protocol.DefaultEndpoint.class.getDeclaredField("channel");
       f.setAccessible(true);
-      io.netty.channel.Channel ch = (io.netty.channel.Channel) f.get(endpoint);
-      return ch != null && ch.isActive();
+      return (io.netty.channel.Channel) f.get(writer);
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException(e);
     }
@@ -113,6 +117,47 @@ class LettuceOfflineQueueTest {
       assertThat(ms).isLessThan(500);
       SpanData span = LettuceReplaySafetyTest.spanOf("GET k");
       assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type"))).isEqualTo("connection");
+    }
+  }
+
+  static long queued(int port) {
+    return TestTelemetry.counter(
+        "redis.client.connection.offline_queue.size", TestTelemetry.attr("server.port", port));
+  }
+
+  @ParameterizedTest
+  @EnumSource(LettuceApi.class)
+  void maxSizeFailsTheCommandPastTheBoundAtOnceAndTheGaugeCountsTheQueue(LettuceApi api) throws Exception {
+    try (PolicyOverride p = PolicyOverride.with("offline-queue.max-size", "3")) {
+      StatefulRedisConnection<String, String> c = connectThenLoseTheServer();
+      List<RedisFuture<String>> waiting = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        waiting.add(c.async().get("k"));
+      }
+      assertThat(queued(proxy.port())).isEqualTo(3);
+      long t0 = System.nanoTime();
+      CompletableFuture<String> fourth = api.get(c, "k");
+      Throwable failure;
+      try {
+        fourth.get(10, TimeUnit.SECONDS);
+        failure = null;
+      } catch (ExecutionException e) {
+        failure = e.getCause();
+      }
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(failure)
+          .isInstanceOf(RedisException.class) // the sync API wraps it
+          .hasMessageContaining("offline-queue.max-size");
+      assertThat(ms).isLessThan(500);
+      SpanData span = LettuceReplaySafetyTest.spanOf("GET k");
+      assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type"))).isEqualTo("connection");
+      assertThat(waiting).allSatisfy(f -> assertThat(f.isDone()).isFalse());
+      assertThat(queued(proxy.port())).isEqualTo(3);
+      proxy.refuseConnections(false);
+      for (RedisFuture<String> f : waiting) {
+        assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo("v");
+      }
+      assertThat(queued(proxy.port())).isZero();
     }
   }
 
