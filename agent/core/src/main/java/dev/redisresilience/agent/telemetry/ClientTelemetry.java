@@ -122,12 +122,33 @@ public final class ClientTelemetry {
 
   /** Starts one logical operation (its span covers every attempt); bind the endpoint later. */
   public Operation start(CommandInfo cmd, String queryText) {
-    return new Operation(this, cmd, cmd.name(), queryText, -1);
+    return start(cmd, queryText, null);
+  }
+
+  /**
+   * As {@link #start(CommandInfo, String)}, on the application's thread: the span becomes a child
+   * of the application's current span, read from the OpenTelemetry API that {@code caller}'s class
+   * loader sees (pass the instrumentation's helper class, injected next to the client).
+   */
+  public Operation start(CommandInfo cmd, String queryText, Class<?> caller) {
+    return joined(new Operation(this, cmd, cmd.name(), queryText, -1), caller);
   }
 
   /** Starts a batch (PIPELINE / MULTI); its size is set when it ends. */
   public Operation startBatch(String operation) {
-    return new Operation(this, null, operation, null, 0);
+    return startBatch(operation, null);
+  }
+
+  /** As {@link #startBatch(String)}, joining the application's trace as {@link #start} does. */
+  public Operation startBatch(String operation, Class<?> caller) {
+    return joined(new Operation(this, null, operation, null, 0), caller);
+  }
+
+  private Operation joined(Operation op, Class<?> caller) {
+    if (caller != null && spans) {
+      ParentContext.capture(op, caller);
+    }
+    return op;
   }
 
   private static final class EndpointKey {

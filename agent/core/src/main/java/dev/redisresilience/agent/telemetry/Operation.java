@@ -48,6 +48,12 @@ public final class Operation {
   private boolean ended;
   private int attempts;
   private List<EventData> events;
+  // the application's span current when the operation started (ParentContext); 0: none, a root.
+  // Written on the starting thread before the operation is handed to any other thread.
+  private long parentTraceHigh;
+  private long parentTraceLow;
+  private long parentSpanId;
+  private int parentFlags; // W3C trace flags | ParentContext.PARENT_REMOTE
 
   Operation(
       ClientTelemetry telemetry,
@@ -61,6 +67,19 @@ public final class Operation {
     this.queryText = queryText;
     this.batchSize = batchSize;
     this.startNanos = System.nanoTime();
+  }
+
+  /** Makes this operation's span a child of the application's span (see {@link ParentContext}). */
+  void parent(long traceIdHigh, long traceIdLow, long spanId, int flags) {
+    parentTraceHigh = traceIdHigh;
+    parentTraceLow = traceIdLow;
+    parentSpanId = spanId;
+    parentFlags = flags;
+  }
+
+  /** Whether the span joins an application trace (tests). */
+  boolean hasParent() {
+    return parentSpanId != 0;
   }
 
   public CommandInfo command() {
@@ -152,12 +171,23 @@ public final class Operation {
     SpanPipeline pipeline = telemetry.pipeline;
     if (pipeline != null) {
       ThreadLocalRandom r = ThreadLocalRandom.current();
-      long traceHigh = nonZero(r.nextLong());
-      long traceLow = r.nextLong();
       String name = a != null ? a.spanName : operationName;
       Attributes attrs = a != null ? a.span : unboundAttributes();
-      if (!pipeline.sampled(traceHigh, traceLow, name, attrs)) {
-        return;
+      long parent = parentSpanId;
+      long traceHigh;
+      long traceLow;
+      if (parent != 0) {
+        traceHigh = parentTraceHigh;
+        traceLow = parentTraceLow;
+        if (!pipeline.sampledChild(traceHigh, traceLow, parent, parentFlags, name, attrs)) {
+          return; // an unsampled parent: no span (the metrics above are recorded regardless)
+        }
+      } else {
+        traceHigh = nonZero(r.nextLong());
+        traceLow = r.nextLong();
+        if (!pipeline.sampled(traceHigh, traceLow, name, attrs)) {
+          return;
+        }
       }
       pipeline.submit(
           new RecordedSpan(
@@ -165,6 +195,8 @@ public final class Operation {
               traceHigh,
               traceLow,
               nonZero(r.nextLong()),
+              parent,
+              parentFlags,
               telemetry.epochNanos(startNanos),
               telemetry.epochNanos(endNanos),
               attrs,
