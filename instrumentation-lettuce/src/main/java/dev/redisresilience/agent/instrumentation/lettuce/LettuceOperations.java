@@ -56,7 +56,7 @@ public final class LettuceOperations {
       }
       text = t.queryTextFirstKey(info, firstKey, count);
     }
-    Operation op = t.start(info, text);
+    Operation op = t.start(info, text, LettuceOperations.class); // the app's context at dispatch
     LettuceCall call =
         new LettuceCall(op, info, cmd, database(connection, info, cmd), appTimeoutMillis(connection));
     ((StateHolder) raw).__rraSetState(call);
