@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An app with its own OpenTelemetry SDK (exporting over its own OkHttp) and its own ByteBuddy,
  * other versions than the agent's (see own-otel-app/pom.xml): both keep working unchanged, and
- * the agent's telemetry still arrives.
+ * the agent's telemetry still arrives. The agent's Redis spans (Jedis, Lettuce async) are children
+ * of the app's own span; under an unsampled parent there are none, and the metrics are still exact.
  */
 class OwnOpenTelemetryAppIT {
   static RedisServer redis;
@@ -56,10 +57,14 @@ class OwnOpenTelemetryAppIT {
             "bytebuddy-jar=byte-buddy-" + appByteBuddy + ".jar",
             "get=own-value",
             "app-span-valid=true",
+            "lettuce-set=OK",
+            "lettuce-get=async-value",
+            "unsampled-incr=3",
             "done");
 
     List<ReceivedSpan> appSpans =
         receiver.spans(s -> "own-otel-app-itself".equals(s.resource.get("service.name")));
+    ReceivedSpan appSpan = appSpans.get(0);
     assertThat(appSpans).singleElement().satisfies(s -> {
       assertThat(s.name).isEqualTo("app-own-work");
       assertThat(s.scope).isEqualTo("own-otel-app");
@@ -67,12 +72,34 @@ class OwnOpenTelemetryAppIT {
     });
 
     String hp = SmokeSupport.hp(redis);
-    List<ReceivedSpan> agentSpans =
-        receiver.spans(s -> "own-otel-app".equals(s.resource.get("service.name")));
-    assertThat(SmokeSupport.nameCounts(agentSpans)).containsExactly(entry("GET" + hp, 1L), entry("SET" + hp, 1L));
+    OtlpReceiver.await(Duration.ofSeconds(10), "the agent's 4 spans", () -> agentSpans().size() >= 4);
+    List<ReceivedSpan> agentSpans = agentSpans();
+    // no INCR span: their parent was not sampled
+    assertThat(SmokeSupport.nameCounts(agentSpans)).containsExactly(entry("GET" + hp, 2L), entry("SET" + hp, 2L));
     assertThat(agentSpans.stream().map(s -> s.resource.get("telemetry.sdk.version")).collect(Collectors.toSet()))
         .containsExactly(Versions.agentOpenTelemetry());
-    // joining the application's trace comes later: for now the agent's spans are roots
-    assertThat(agentSpans).allSatisfy(s -> assertThat(s.parentSpanId).isEmpty());
+    // every one a child of the app's span, from both clients: same trace, its span as parent, its
+    // W3C flags; a local parent (has-is-remote set, parent-is-remote not)
+    assertThat(agentSpans.stream().map(s -> s.scope).collect(Collectors.toSet()))
+        .containsExactlyInAnyOrder("dev.redisresilience.agent.jedis", "dev.redisresilience.agent.lettuce");
+    assertThat(appSpan.traceId).hasSize(32).isNotEqualTo("0".repeat(32));
+    assertThat(agentSpans).allSatisfy(s -> {
+      assertThat(s.traceId).isEqualTo(appSpan.traceId);
+      assertThat(s.parentSpanId).isEqualTo(appSpan.spanId);
+      assertThat(s.spanId).isNotEqualTo(appSpan.spanId);
+      assertThat(s.flags).isEqualTo((appSpan.flags & 0xff) | 0x100);
+    });
+    assertThat(appSpan.flags & 0x01).isEqualTo(1);
+    // the unsampled INCRs are still measured, exactly: 2 Jedis + 1 Lettuce
+    OtlpReceiver.await(Duration.ofSeconds(10), "INCR durations", () -> incrCount() == 3);
+    assertThat(incrCount()).isEqualTo(3);
+  }
+
+  private static List<ReceivedSpan> agentSpans() {
+    return receiver.spans(s -> "own-otel-app".equals(s.resource.get("service.name")));
+  }
+
+  private static double incrCount() {
+    return receiver.total("db.client.operation.duration", a -> "INCR".equals(a.get("db.operation.name")));
   }
 }
