@@ -26,6 +26,8 @@ public final class ClientTelemetry {
   private volatile long[] anchor = newAnchor();
   final boolean spans;
   final boolean metrics;
+  /** Durations of operations with a sampled span in an application trace carry an exemplar. */
+  final boolean exemplars;
   final boolean queryText;
   final int queryTextMaxLength;
   final ResilienceTelemetry resilience;
@@ -56,6 +58,7 @@ public final class ClientTelemetry {
     this.spans = config.get(Settings.SPANS_ENABLED) && pipeline != null;
     this.pipeline = this.spans ? pipeline : null;
     this.metrics = config.get(Settings.METRICS_ENABLED);
+    this.exemplars = spans && metrics && pipeline.exemplars();
     // only spans carry the query text: with spans off, it is not built at all
     this.queryText = spans && config.get(Settings.QUERY_TEXT).equals("sanitized");
     this.queryTextMaxLength = config.get(Settings.QUERY_TEXT_MAX_LENGTH);

@@ -163,38 +163,49 @@ public final class Operation {
       batch = batchSize;
       ev = events;
     }
-    if (telemetry.metrics) {
-      Attributes base = a != null ? a.metric : unboundAttributes();
-      telemetry.duration.record(
-          (endNanos - startNanos) / 1e9, failure == null ? base : withError(base, failure));
-    }
     SpanPipeline pipeline = telemetry.pipeline;
+    String name = null;
+    Attributes attrs = null;
+    long traceHigh = 0;
+    long traceLow = 0;
+    long spanId = 0; // 0: no span recorded
+    long parent = parentSpanId;
     if (pipeline != null) {
       ThreadLocalRandom r = ThreadLocalRandom.current();
-      String name = a != null ? a.spanName : operationName;
-      Attributes attrs = a != null ? a.span : unboundAttributes();
-      long parent = parentSpanId;
-      long traceHigh;
-      long traceLow;
+      name = a != null ? a.spanName : operationName;
+      attrs = a != null ? a.span : unboundAttributes();
+      boolean keep;
       if (parent != 0) {
         traceHigh = parentTraceHigh;
         traceLow = parentTraceLow;
-        if (!pipeline.sampledChild(traceHigh, traceLow, parent, parentFlags, name, attrs)) {
-          return; // an unsampled parent: no span (the metrics above are recorded regardless)
-        }
+        // an unsampled parent: no span (the metrics below are recorded regardless)
+        keep = pipeline.sampledChild(traceHigh, traceLow, parent, parentFlags, name, attrs);
       } else {
         traceHigh = nonZero(r.nextLong());
         traceLow = r.nextLong();
-        if (!pipeline.sampled(traceHigh, traceLow, name, attrs)) {
-          return;
-        }
+        keep = pipeline.sampled(traceHigh, traceLow, name, attrs);
       }
+      spanId = keep ? nonZero(r.nextLong()) : 0;
+    }
+    if (telemetry.metrics) {
+      Attributes base = a != null ? a.metric : unboundAttributes();
+      double seconds = (endNanos - startNanos) / 1e9;
+      Attributes metricAttrs = failure == null ? base : withError(base, failure);
+      if (telemetry.exemplars && parent != 0 && spanId != 0) {
+        // the exemplar links this measurement to the span, in the application's trace
+        telemetry.duration.record(
+            seconds, metricAttrs, Exemplars.context(traceHigh, traceLow, spanId, parentFlags));
+      } else {
+        telemetry.duration.record(seconds, metricAttrs);
+      }
+    }
+    if (spanId != 0) {
       pipeline.submit(
           new RecordedSpan(
               name,
               traceHigh,
               traceLow,
-              nonZero(r.nextLong()),
+              spanId,
               parent,
               parentFlags,
               telemetry.epochNanos(startNanos),

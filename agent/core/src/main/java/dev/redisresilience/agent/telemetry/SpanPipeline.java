@@ -49,6 +49,7 @@ public final class SpanPipeline {
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicLong dropped = new AtomicLong();
   private final Thread worker;
+  private boolean exemplars; // set once before the pipeline is handed to Telemetry.install
   private volatile boolean running = true;
   private volatile boolean flushRequested;
   private volatile Thread waiting;
@@ -202,6 +203,19 @@ public final class SpanPipeline {
       }
       return ASK;
     }
+  }
+
+  /**
+   * Whether the duration histogram gets the span's context, for exemplars (an exemplar filter other
+   * than always_off is configured). Call before {@link Telemetry#install}.
+   */
+  public SpanPipeline exemplars(boolean on) {
+    exemplars = on;
+    return this;
+  }
+
+  boolean exemplars() {
+    return exemplars;
   }
 
   Resource resource() {

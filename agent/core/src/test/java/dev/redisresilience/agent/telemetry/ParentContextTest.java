@@ -15,6 +15,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.ExemplarFilter;
 import io.opentelemetry.sdk.metrics.data.HistogramPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.resources.Resource;
@@ -235,6 +236,41 @@ class ParentContextTest {
                 + " application's traces from now on");
     assertThat(agentSpans.getFinishedSpanItems()).hasSize(3)
         .allSatisfy(s -> assertThat(s.getParentSpanContext().isValid()).isFalse());
+  }
+
+  @Test
+  void withExemplarsOnTheDurationLinksToTheOperationsSpanInTheAppsTrace() {
+    InMemoryMetricReader reader = InMemoryMetricReader.create();
+    try (OpenTelemetrySdk sdk =
+        OpenTelemetrySdk.builder()
+            .setMeterProvider(
+                SdkMeterProvider.builder()
+                    .registerMetricReader(reader)
+                    .setExemplarFilter(ExemplarFilter.traceBased())
+                    .build())
+            .build()) {
+      ClientTelemetry t =
+          new ClientTelemetry(
+              "jedis",
+              sdk,
+              AgentConfig.defaults(),
+              SpanPipeline.synchronous(agentSpans, Resource.empty()).exemplars(true));
+      Span app = validSpan(appTracer(Sampler.alwaysOn()), "checkout");
+      try (Scope ignored = app.makeCurrent()) {
+        t.start(GET, null, ParentContextTest.class).end(null);
+      }
+      SpanData span = onlyAgentSpan();
+      List<HistogramPointData> points = new java.util.ArrayList<>();
+      for (MetricData m : reader.collectAllMetrics()) {
+        if (m.getName().equals(TelemetryNames.OPERATION_DURATION)) {
+          points.addAll(m.getHistogramData().getPoints());
+        }
+      }
+      assertThat(points).singleElement().satisfies(p -> assertThat(p.getExemplars()).singleElement().satisfies(e -> {
+        assertThat(e.getSpanContext().getTraceId()).isEqualTo(app.getSpanContext().getTraceId());
+        assertThat(e.getSpanContext().getSpanId()).isEqualTo(span.getSpanId());
+      }));
+    }
   }
 
   @Test
