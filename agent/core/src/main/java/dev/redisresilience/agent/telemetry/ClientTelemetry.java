@@ -31,6 +31,8 @@ public final class ClientTelemetry {
   final boolean queryText;
   final int queryTextMaxLength;
   final ResilienceTelemetry resilience;
+  /** 0: not decided yet; 1: this agent records spans; 2: the OTel Java agent does instead. */
+  private volatile int otelAgentSpans;
   /**
    * Idle endpoints remembered (each holds a slot per command, a few KB): the ones connections
    * hold are kept however many, so churning addresses cannot grow the heap beyond these.
@@ -149,9 +151,39 @@ public final class ClientTelemetry {
 
   private Operation joined(Operation op, Class<?> caller) {
     if (caller != null && spans) {
-      ParentContext.capture(op, caller);
+      if (otelAgentReportsSpans()) {
+        op.noSpan();
+      } else {
+        ParentContext.capture(op, caller);
+      }
     }
     return op;
+  }
+
+  /**
+   * Whether the OpenTelemetry Java agent beside this one reports this library's operations as
+   * spans (then this agent does not, see {@link OtelAgentRedisSpans}). Decided at the first
+   * operation, when every agent's premain has run; a race decides it twice, the same way.
+   */
+  private boolean otelAgentReportsSpans() {
+    int s = otelAgentSpans;
+    if (s == 0) {
+      boolean reports = OtelAgentRedisSpans.reportsSpans(library);
+      if (reports) {
+        dev.redisresilience.agent.AgentLog.info(
+            "the OpenTelemetry Java agent reports "
+                + library
+                + " operations as spans: this agent records no "
+                + library
+                + " spans (metrics, events and resilience stay); for this agent's spans instead,"
+                + " set otel.instrumentation."
+                + library
+                + ".enabled=false");
+      }
+      s = reports ? 2 : 1;
+      otelAgentSpans = s;
+    }
+    return s == 2;
   }
 
   private static final class EndpointKey {

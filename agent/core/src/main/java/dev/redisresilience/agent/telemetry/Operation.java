@@ -54,6 +54,7 @@ public final class Operation {
   private long parentTraceLow;
   private long parentSpanId;
   private int parentFlags; // W3C trace flags | ParentContext.PARENT_REMOTE
+  private boolean noSpan; // the OTel Java agent reports this operation's span (OtelAgentRedisSpans)
 
   Operation(
       ClientTelemetry telemetry,
@@ -75,6 +76,11 @@ public final class Operation {
     parentTraceLow = traceIdLow;
     parentSpanId = spanId;
     parentFlags = flags;
+  }
+
+  /** Records no span for this operation (its metrics stay); on the starting thread. */
+  void noSpan() {
+    noSpan = true;
   }
 
   /** Whether the span joins an application trace (tests). */
@@ -163,7 +169,7 @@ public final class Operation {
       batch = batchSize;
       ev = events;
     }
-    SpanPipeline pipeline = telemetry.pipeline;
+    SpanPipeline pipeline = noSpan ? null : telemetry.pipeline;
     String name = null;
     Attributes attrs = null;
     long traceHigh = 0;
