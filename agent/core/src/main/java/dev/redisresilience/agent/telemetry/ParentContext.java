@@ -109,8 +109,7 @@ final class ParentContext {
   /** Reads one API's current span context; {@link #NONE} reads nothing. */
   static final class Reader {
     private final String source;
-    private final MethodHandle current;
-    private final MethodHandle spanContext;
+    private final MethodHandle currentContext; // () -> the current span's SpanContext
     private final MethodHandle isValid;
     private final MethodHandle traceId;
     private final MethodHandle spanId;
@@ -133,8 +132,9 @@ final class ParentContext {
         MethodHandle traceFlags,
         MethodHandle isRemote) {
       this.source = source;
-      this.current = current;
-      this.spanContext = spanContext;
+      // one invocation for Span.current().getSpanContext(): handles held in fields are not inlined
+      this.currentContext =
+          current == null ? null : MethodHandles.filterReturnValue(current, spanContext);
       this.isValid = isValid;
       this.traceId = traceId;
       this.spanId = spanId;
@@ -151,7 +151,7 @@ final class ParentContext {
         return;
       }
       try {
-        Object sc = (Object) spanContext.invokeExact((Object) current.invokeExact());
+        Object sc = (Object) currentContext.invokeExact();
         if (!(boolean) isValid.invokeExact(sc)) {
           return;
         }

@@ -274,6 +274,25 @@ class ParentContextTest {
   }
 
   @Test
+  void readingWithoutACurrentSpanAllocatesNothing() {
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
+    Operation op = telemetry.start(GET, null);
+    for (int i = 0; i < 50_000; i++) {
+      ParentContext.capture(op, ParentContextTest.class); // linked and compiled
+    }
+    long before = mx.getThreadAllocatedBytes(thread);
+    for (int i = 0; i < 100_000; i++) {
+      ParentContext.capture(op, ParentContextTest.class);
+    }
+    long allocated = mx.getThreadAllocatedBytes(thread) - before;
+    assertThat(op.hasParent()).isFalse();
+    // not one object per read (that would be 1.6 MB or more); a few bytes of measuring noise
+    assertThat(allocated).isLessThan(16_000);
+  }
+
+  @Test
   void idsThatAreNotLowercaseHexAreNoParent() {
     assertThat(ParentContext.Reader.isHex("0af7651916cd43dd", 16)).isTrue();
     assertThat(ParentContext.Reader.isHex("0AF7651916CD43DD", 16)).isFalse();
