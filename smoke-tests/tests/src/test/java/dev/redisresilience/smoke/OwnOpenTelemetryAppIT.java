@@ -9,9 +9,11 @@ import dev.redisresilience.harness.ReceivedSpan;
 import dev.redisresilience.harness.RedisServer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +36,11 @@ class OwnOpenTelemetryAppIT {
   static void stop() {
     receiver.close();
     redis.close();
+  }
+
+  @BeforeEach
+  void clear() {
+    receiver.clear();
   }
 
   @Test
@@ -93,6 +100,51 @@ class OwnOpenTelemetryAppIT {
     // the unsampled INCRs are still measured, exactly: 2 Jedis + 1 Lettuce
     OtlpReceiver.await(Duration.ofSeconds(10), "INCR durations", () -> incrCount() == 3);
     assertThat(incrCount()).isEqualTo(3);
+    // exemplars are off by default
+    assertThat(exemplars(null)).isEmpty();
+  }
+
+  @Test
+  void withTraceBasedExemplarsDurationsLinkToTheirSpansInTheAppsTrace() {
+    SmokeSupport.withAgent(
+            SmokeSupport.plainApp("own-otel-app", "dev.redisresilience.apps.ownotel.OwnOtelApp"),
+            receiver,
+            "http/protobuf")
+        .env("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based")
+        .args(String.valueOf(redis.port()), receiver.httpEndpoint())
+        .run(Duration.ofSeconds(60))
+        .assertSuccess();
+    OtlpReceiver.await(Duration.ofSeconds(10), "the agent's 4 spans", () -> agentSpans().size() >= 4);
+    ReceivedSpan appSpan =
+        receiver.spans(s -> "own-otel-app-itself".equals(s.resource.get("service.name"))).get(0);
+    Set<String> agentSpanLinks =
+        agentSpans().stream().map(s -> s.traceId + "/" + s.spanId).collect(Collectors.toSet());
+    assertThat(agentSpanLinks).hasSize(4);
+    OtlpReceiver.await(Duration.ofSeconds(10), "exemplars of GET and SET",
+        () -> exemplars("GET").size() >= 2 && exemplars("SET").size() >= 2);
+    // one per operation (Jedis and Lettuce), each naming its own span in the app's trace
+    assertThat(exemplars("GET")).hasSize(2);
+    assertThat(exemplars("SET")).hasSize(2);
+    assertThat(exemplars(null)).allSatisfy(e -> assertThat(e).startsWith(appSpan.traceId + "/"));
+    Set<String> linked = new java.util.HashSet<>(exemplars("GET"));
+    linked.addAll(exemplars("SET"));
+    assertThat(linked).isEqualTo(agentSpanLinks);
+    // the unsampled INCRs have no span, so no exemplar either
+    assertThat(exemplars("INCR")).isEmpty();
+  }
+
+  /** Distinct exemplars of the agent's duration points over every export (null: all operations). */
+  private static Set<String> exemplarSet(String operation) {
+    return receiver.metricExports().stream()
+        .filter(m -> m.name.equals("db.client.operation.duration") && m.scope.startsWith("dev.redisresilience.agent."))
+        .flatMap(m -> m.points.stream())
+        .filter(p -> operation == null || operation.equals(p.attributes.get("db.operation.name")))
+        .flatMap(p -> p.exemplars.stream())
+        .collect(Collectors.toCollection(java.util.TreeSet::new));
+  }
+
+  private static List<String> exemplars(String operation) {
+    return new java.util.ArrayList<>(exemplarSet(operation));
   }
 
   private static List<ReceivedSpan> agentSpans() {
