@@ -16,6 +16,8 @@ public final class MetricPoint {
   public final List<Long> bucketCounts;
   public final double value;
   private final boolean histogram;
+  /** Histogram exemplars as "traceId/spanId" (lowercase hex), oldest first. */
+  public final List<String> exemplars;
 
   private MetricPoint(
       Map<String, Object> attributes,
@@ -25,7 +27,8 @@ public final class MetricPoint {
       List<Double> bounds,
       List<Long> bucketCounts,
       double value,
-      boolean histogram) {
+      boolean histogram,
+      List<String> exemplars) {
     this.attributes = attributes;
     this.timeUnixNano = time;
     this.count = count;
@@ -34,6 +37,7 @@ public final class MetricPoint {
     this.bucketCounts = bucketCounts;
     this.value = value;
     this.histogram = histogram;
+    this.exemplars = exemplars;
   }
 
   static MetricPoint histogram(HistogramDataPoint p) {
@@ -45,7 +49,24 @@ public final class MetricPoint {
         Collections.unmodifiableList(p.getExplicitBoundsList()),
         Collections.unmodifiableList(p.getBucketCountsList()),
         0,
-        true);
+        true,
+        exemplars(p.getExemplarsList()));
+  }
+
+  private static List<String> exemplars(List<io.opentelemetry.proto.metrics.v1.Exemplar> list) {
+    List<String> out = new java.util.ArrayList<>();
+    for (io.opentelemetry.proto.metrics.v1.Exemplar e : list) {
+      out.add(hex(e.getTraceId().toByteArray()) + "/" + hex(e.getSpanId().toByteArray()));
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  private static String hex(byte[] b) {
+    StringBuilder sb = new StringBuilder();
+    for (byte x : b) {
+      sb.append(String.format("%02x", x));
+    }
+    return sb.toString();
   }
 
   static MetricPoint number(NumberDataPoint p) {
@@ -59,7 +80,8 @@ public final class MetricPoint {
         List.of(),
         List.of(),
         v,
-        false);
+        false,
+        List.of());
   }
 
   public boolean isHistogram() {

@@ -20,6 +20,8 @@ public final class ReceivedSpan {
   public final String traceId;
   public final String spanId;
   public final String parentSpanId;
+  /** OTLP Span.flags: W3C trace flags (bits 0-7), has-is-remote (8), parent-is-remote (9). */
+  public final int flags;
 
   /** A span event. */
   public static final class Event {
@@ -57,6 +59,7 @@ public final class ReceivedSpan {
     this.traceId = hex(s.getTraceId().toByteArray());
     this.spanId = hex(s.getSpanId().toByteArray());
     this.parentSpanId = hex(s.getParentSpanId().toByteArray());
+    this.flags = s.getFlags();
   }
 
   public Object attr(String key) {

@@ -26,9 +26,13 @@ public final class ClientTelemetry {
   private volatile long[] anchor = newAnchor();
   final boolean spans;
   final boolean metrics;
+  /** Durations of operations with a sampled span in an application trace carry an exemplar. */
+  final boolean exemplars;
   final boolean queryText;
   final int queryTextMaxLength;
   final ResilienceTelemetry resilience;
+  /** 0: not decided yet; 1: this agent records spans; 2: the OTel Java agent does instead. */
+  private volatile int otelAgentSpans;
   /**
    * Idle endpoints remembered (each holds a slot per command, a few KB): the ones connections
    * hold are kept however many, so churning addresses cannot grow the heap beyond these.
@@ -56,6 +60,7 @@ public final class ClientTelemetry {
     this.spans = config.get(Settings.SPANS_ENABLED) && pipeline != null;
     this.pipeline = this.spans ? pipeline : null;
     this.metrics = config.get(Settings.METRICS_ENABLED);
+    this.exemplars = spans && metrics && pipeline.exemplars();
     // only spans carry the query text: with spans off, it is not built at all
     this.queryText = spans && config.get(Settings.QUERY_TEXT).equals("sanitized");
     this.queryTextMaxLength = config.get(Settings.QUERY_TEXT_MAX_LENGTH);
@@ -122,12 +127,63 @@ public final class ClientTelemetry {
 
   /** Starts one logical operation (its span covers every attempt); bind the endpoint later. */
   public Operation start(CommandInfo cmd, String queryText) {
-    return new Operation(this, cmd, cmd.name(), queryText, -1);
+    return start(cmd, queryText, null);
+  }
+
+  /**
+   * As {@link #start(CommandInfo, String)}, on the application's thread: the span becomes a child
+   * of the application's current span, read from the OpenTelemetry API that {@code caller}'s class
+   * loader sees (pass the instrumentation's helper class, injected next to the client).
+   */
+  public Operation start(CommandInfo cmd, String queryText, Class<?> caller) {
+    return joined(new Operation(this, cmd, cmd.name(), queryText, -1), caller);
   }
 
   /** Starts a batch (PIPELINE / MULTI); its size is set when it ends. */
   public Operation startBatch(String operation) {
-    return new Operation(this, null, operation, null, 0);
+    return startBatch(operation, null);
+  }
+
+  /** As {@link #startBatch(String)}, joining the application's trace as {@link #start} does. */
+  public Operation startBatch(String operation, Class<?> caller) {
+    return joined(new Operation(this, null, operation, null, 0), caller);
+  }
+
+  private Operation joined(Operation op, Class<?> caller) {
+    if (caller != null && spans) {
+      if (otelAgentReportsSpans()) {
+        op.noSpan();
+      } else {
+        ParentContext.capture(op, caller);
+      }
+    }
+    return op;
+  }
+
+  /**
+   * Whether the OpenTelemetry Java agent beside this one reports this library's operations as
+   * spans (then this agent does not, see {@link OtelAgentRedisSpans}). Decided at the first
+   * operation, when every agent's premain has run; a race decides it twice, the same way.
+   */
+  private boolean otelAgentReportsSpans() {
+    int s = otelAgentSpans;
+    if (s == 0) {
+      boolean reports = OtelAgentRedisSpans.reportsSpans(library);
+      if (reports) {
+        dev.redisresilience.agent.AgentLog.info(
+            "the OpenTelemetry Java agent reports "
+                + library
+                + " operations as spans: this agent records no "
+                + library
+                + " spans (metrics, events and resilience stay); for this agent's spans instead,"
+                + " set otel.instrumentation."
+                + library
+                + ".enabled=false");
+      }
+      s = reports ? 2 : 1;
+      otelAgentSpans = s;
+    }
+    return s == 2;
   }
 
   private static final class EndpointKey {

@@ -48,6 +48,13 @@ public final class Operation {
   private boolean ended;
   private int attempts;
   private List<EventData> events;
+  // the application's span current when the operation started (ParentContext); 0: none, a root.
+  // Written on the starting thread before the operation is handed to any other thread.
+  private long parentTraceHigh;
+  private long parentTraceLow;
+  private long parentSpanId;
+  private int parentFlags; // W3C trace flags | ParentContext.PARENT_REMOTE
+  private boolean noSpan; // the OTel Java agent reports this operation's span (OtelAgentRedisSpans)
 
   Operation(
       ClientTelemetry telemetry,
@@ -61,6 +68,24 @@ public final class Operation {
     this.queryText = queryText;
     this.batchSize = batchSize;
     this.startNanos = System.nanoTime();
+  }
+
+  /** Makes this operation's span a child of the application's span (see {@link ParentContext}). */
+  void parent(long traceIdHigh, long traceIdLow, long spanId, int flags) {
+    parentTraceHigh = traceIdHigh;
+    parentTraceLow = traceIdLow;
+    parentSpanId = spanId;
+    parentFlags = flags;
+  }
+
+  /** Records no span for this operation (its metrics stay); on the starting thread. */
+  void noSpan() {
+    noSpan = true;
+  }
+
+  /** Whether the span joins an application trace (tests). */
+  boolean hasParent() {
+    return parentSpanId != 0;
   }
 
   public CommandInfo command() {
@@ -144,27 +169,51 @@ public final class Operation {
       batch = batchSize;
       ev = events;
     }
-    if (telemetry.metrics) {
-      Attributes base = a != null ? a.metric : unboundAttributes();
-      telemetry.duration.record(
-          (endNanos - startNanos) / 1e9, failure == null ? base : withError(base, failure));
-    }
-    SpanPipeline pipeline = telemetry.pipeline;
+    SpanPipeline pipeline = noSpan ? null : telemetry.pipeline;
+    String name = null;
+    Attributes attrs = null;
+    long traceHigh = 0;
+    long traceLow = 0;
+    long spanId = 0; // 0: no span recorded
+    long parent = parentSpanId;
     if (pipeline != null) {
       ThreadLocalRandom r = ThreadLocalRandom.current();
-      long traceHigh = nonZero(r.nextLong());
-      long traceLow = r.nextLong();
-      String name = a != null ? a.spanName : operationName;
-      Attributes attrs = a != null ? a.span : unboundAttributes();
-      if (!pipeline.sampled(traceHigh, traceLow, name, attrs)) {
-        return;
+      name = a != null ? a.spanName : operationName;
+      attrs = a != null ? a.span : unboundAttributes();
+      boolean keep;
+      if (parent != 0) {
+        traceHigh = parentTraceHigh;
+        traceLow = parentTraceLow;
+        // an unsampled parent: no span (the metrics below are recorded regardless)
+        keep = pipeline.sampledChild(traceHigh, traceLow, parent, parentFlags, name, attrs);
+      } else {
+        traceHigh = nonZero(r.nextLong());
+        traceLow = r.nextLong();
+        keep = pipeline.sampled(traceHigh, traceLow, name, attrs);
       }
+      spanId = keep ? nonZero(r.nextLong()) : 0;
+    }
+    if (telemetry.metrics) {
+      Attributes base = a != null ? a.metric : unboundAttributes();
+      double seconds = (endNanos - startNanos) / 1e9;
+      Attributes metricAttrs = failure == null ? base : withError(base, failure);
+      if (telemetry.exemplars && parent != 0 && spanId != 0) {
+        // the exemplar links this measurement to the span, in the application's trace
+        telemetry.duration.record(
+            seconds, metricAttrs, Exemplars.context(traceHigh, traceLow, spanId, parentFlags));
+      } else {
+        telemetry.duration.record(seconds, metricAttrs);
+      }
+    }
+    if (spanId != 0) {
       pipeline.submit(
           new RecordedSpan(
               name,
               traceHigh,
               traceLow,
-              nonZero(r.nextLong()),
+              spanId,
+              parent,
+              parentFlags,
               telemetry.epochNanos(startNanos),
               telemetry.epochNanos(endNanos),
               attrs,

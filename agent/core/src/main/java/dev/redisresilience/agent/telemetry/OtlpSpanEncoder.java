@@ -41,6 +41,7 @@ final class OtlpSpanEncoder {
   private static final int SCOPE_SPANS_SCHEMA_URL = (3 << 3) | 2;
   private static final int SPAN_TRACE_ID = (1 << 3) | 2;
   private static final int SPAN_SPAN_ID = (2 << 3) | 2;
+  private static final int SPAN_PARENT_SPAN_ID = (4 << 3) | 2;
   private static final int SPAN_NAME = (5 << 3) | 2;
   private static final int SPAN_KIND = 6 << 3;
   private static final int SPAN_START = (7 << 3) | 1;
@@ -61,8 +62,6 @@ final class OtlpSpanEncoder {
 
   private static final int SPAN_KIND_CLIENT = 3;
   private static final int STATUS_CODE_ERROR = 2;
-  /** Sampled, and "has is-remote information: not remote" (the SDK's flags for a root span). */
-  private static final int ROOT_SPAN_FLAGS = 0x01 | 0x100;
 
   private static final byte[] KEY_QUERY_TEXT = utf8(Operation.QUERY_TEXT.getKey());
   private static final byte[] KEY_BATCH_SIZE = utf8(Operation.BATCH_SIZE.getKey());
@@ -157,6 +156,11 @@ final class OtlpSpanEncoder {
     b.writeTag(SPAN_SPAN_ID);
     b.writeLength(8);
     b.writeLongBigEndian(s.spanIdLong());
+    if (s.parentSpanIdLong() != 0) {
+      b.writeTag(SPAN_PARENT_SPAN_ID);
+      b.writeLength(8);
+      b.writeLongBigEndian(s.parentSpanIdLong());
+    }
     b.writeBytesField(SPAN_NAME, string(s.getName()));
     b.writeTag(SPAN_KIND);
     b.writeVarint(SPAN_KIND_CLIENT);
@@ -198,7 +202,7 @@ final class OtlpSpanEncoder {
       b.writeVarint(STATUS_CODE_ERROR);
     }
     b.writeTag(SPAN_FLAGS);
-    b.writeFixed32(ROOT_SPAN_FLAGS);
+    b.writeFixed32(s.flags()); // W3C trace flags and is-remote, as the SDK writes them
   }
 
   private void writeEvent(ProtoBuffer b, EventData e) throws IOException {

@@ -30,6 +30,9 @@ final class RecordedSpan implements SpanData {
   private final long traceIdHigh;
   private final long traceIdLow;
   private final long spanId;
+  private final long parentSpanId; // 0: a root span
+  private final int parentFlags; // ParentContext flags: the parent's W3C trace flags, remote bit
+  private final int flags; // OTLP Span.flags: W3C trace flags, bits 8-9 the parent's is-remote
   private final long startEpochNanos;
   private final long endEpochNanos;
   private final Attributes base;
@@ -44,6 +47,26 @@ final class RecordedSpan implements SpanData {
   private final Resource resource;
   private Attributes attributes;
 
+  /** OTLP span flags: W3C "sampled"; bit 8 "has is-remote", bit 9 "parent is remote". */
+  static final int SAMPLED = 0x01;
+  static final int HAS_IS_REMOTE = 0x100;
+  static final int PARENT_IS_REMOTE = 0x200;
+  /** A root span's flags, as the SDK writes them: sampled, parent not remote. */
+  static final int ROOT_FLAGS = SAMPLED | HAS_IS_REMOTE;
+
+  /**
+   * The flags of a child of a parent with these {@code ParentContext} flags: the parent's W3C
+   * trace flags (the trace id, and with it the "random" flag, is the parent's) and sampled, since
+   * only sampled spans are recorded.
+   */
+  static int childFlags(int parentFlags) {
+    return (parentFlags & 0xff)
+        | SAMPLED
+        | HAS_IS_REMOTE
+        | ((parentFlags & ParentContext.PARENT_REMOTE) != 0 ? PARENT_IS_REMOTE : 0);
+  }
+
+  /** A root span. */
   RecordedSpan(
       String name,
       long traceIdHigh,
@@ -61,10 +84,37 @@ final class RecordedSpan implements SpanData {
       List<EventData> events,
       InstrumentationScopeInfo scope,
       Resource resource) {
+    this(name, traceIdHigh, traceIdLow, spanId, 0, 0, startEpochNanos, endEpochNanos,
+        base, queryText, batchSize, attempts, errorType, statusCode, statusDescription, events,
+        scope, resource);
+  }
+
+  RecordedSpan(
+      String name,
+      long traceIdHigh,
+      long traceIdLow,
+      long spanId,
+      long parentSpanId,
+      int parentFlags,
+      long startEpochNanos,
+      long endEpochNanos,
+      Attributes base,
+      String queryText,
+      int batchSize,
+      int attempts,
+      String errorType,
+      String statusCode,
+      String statusDescription,
+      List<EventData> events,
+      InstrumentationScopeInfo scope,
+      Resource resource) {
     this.name = name;
     this.traceIdHigh = traceIdHigh;
     this.traceIdLow = traceIdLow;
     this.spanId = spanId;
+    this.parentSpanId = parentSpanId;
+    this.parentFlags = parentFlags;
+    this.flags = parentSpanId == 0 ? ROOT_FLAGS : childFlags(parentFlags);
     this.startEpochNanos = startEpochNanos;
     this.endEpochNanos = endEpochNanos;
     this.base = base;
@@ -89,6 +139,14 @@ final class RecordedSpan implements SpanData {
 
   long spanIdLong() {
     return spanId;
+  }
+
+  long parentSpanIdLong() {
+    return parentSpanId;
+  }
+
+  int flags() {
+    return flags;
   }
 
   /** The endpoint's cached attributes, without the per-span ones. */
@@ -135,13 +193,21 @@ final class RecordedSpan implements SpanData {
     return SpanContext.create(
         TraceId.fromLongs(traceIdHigh, traceIdLow),
         SpanId.fromLong(spanId),
-        TraceFlags.getSampled(),
+        TraceFlags.fromByte((byte) flags),
         TraceState.getDefault());
   }
 
   @Override
   public SpanContext getParentSpanContext() {
-    return SpanContext.getInvalid();
+    if (parentSpanId == 0) {
+      return SpanContext.getInvalid();
+    }
+    String trace = TraceId.fromLongs(traceIdHigh, traceIdLow);
+    String parent = SpanId.fromLong(parentSpanId);
+    TraceFlags f = TraceFlags.fromByte((byte) parentFlags);
+    return (parentFlags & ParentContext.PARENT_REMOTE) != 0
+        ? SpanContext.createFromRemoteParent(trace, parent, f, TraceState.getDefault())
+        : SpanContext.create(trace, parent, f, TraceState.getDefault());
   }
 
   @Override

@@ -35,7 +35,9 @@ public final class SpanPipeline {
   private final List<SpanSink> sinks = new ArrayList<>();
   private final OtlpSpanEncoder encoder = new OtlpSpanEncoder();
   private final Resource resource;
-  private final Sampler sampler; // null: keep every span (always_on, parentbased_always_on)
+  private final Sampler sampler; // null: keep every root span (always_on, parentbased_always_on)
+  private final ChildSampling childSampling;
+  private final Sampler childSampler; // for ChildSampling.ASK
   private final boolean synchronous;
   private final int maxQueue;
   private final int maxBatch;
@@ -47,6 +49,7 @@ public final class SpanPipeline {
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicLong dropped = new AtomicLong();
   private final Thread worker;
+  private boolean exemplars; // set once before the pipeline is handed to Telemetry.install
   private volatile boolean running = true;
   private volatile boolean flushRequested;
   private volatile Thread waiting;
@@ -83,6 +86,8 @@ public final class SpanPipeline {
     this.inFlight = new Semaphore(maxInFlight);
     this.resource = resource;
     this.sampler = keepsEverything(sampler) ? null : sampler;
+    this.childSampling = ChildSampling.of(sampler);
+    this.childSampler = sampler;
     this.maxQueue = Math.max(1, maxQueue);
     this.maxBatch = Math.max(1, Math.min(maxBatch, this.maxQueue));
     this.delayNanos = delayNanos;
@@ -106,7 +111,7 @@ public final class SpanPipeline {
       return true;
     }
     String d = s.getDescription();
-    // the agent's spans have no parent, so a parent-based sampler decides by its root sampler
+    // for a span without a parent, a parent-based sampler decides by its root sampler
     return d.equals("AlwaysOnSampler") || d.startsWith("ParentBased{root:AlwaysOnSampler,");
   }
 
@@ -125,6 +130,92 @@ public final class SpanPipeline {
                 java.util.Collections.emptyList())
             .getDecision()
         == io.opentelemetry.sdk.trace.samplers.SamplingDecision.RECORD_AND_SAMPLE;
+  }
+
+  /**
+   * Whether the configured sampler keeps a child of the application's span {@code parentSpanId}
+   * (flags as {@link ParentContext} read them). With the default (parentbased_*), exactly when the
+   * parent is sampled; no allocation unless the sampler is one the agent has to ask.
+   */
+  boolean sampledChild(
+      long traceIdHigh,
+      long traceIdLow,
+      long parentSpanId,
+      int parentFlags,
+      String name,
+      io.opentelemetry.api.common.Attributes attrs) {
+    switch (childSampling) {
+      case KEEP:
+        return true;
+      case FOLLOW_PARENT:
+        return (parentFlags & RecordedSpan.SAMPLED) != 0;
+      default:
+        String traceId = io.opentelemetry.api.trace.TraceId.fromLongs(traceIdHigh, traceIdLow);
+        String spanId = io.opentelemetry.api.trace.SpanId.fromLong(parentSpanId);
+        io.opentelemetry.api.trace.TraceFlags f =
+            io.opentelemetry.api.trace.TraceFlags.fromByte((byte) parentFlags);
+        io.opentelemetry.api.trace.TraceState state = io.opentelemetry.api.trace.TraceState.getDefault();
+        io.opentelemetry.api.trace.SpanContext parent =
+            (parentFlags & ParentContext.PARENT_REMOTE) != 0
+                ? io.opentelemetry.api.trace.SpanContext.createFromRemoteParent(traceId, spanId, f, state)
+                : io.opentelemetry.api.trace.SpanContext.create(traceId, spanId, f, state);
+        return childSampler
+                .shouldSample(
+                    io.opentelemetry.context.Context.root()
+                        .with(io.opentelemetry.api.trace.Span.wrap(parent)),
+                    traceId,
+                    name,
+                    io.opentelemetry.api.trace.SpanKind.CLIENT,
+                    attrs,
+                    java.util.Collections.emptyList())
+                .getDecision()
+            == io.opentelemetry.sdk.trace.samplers.SamplingDecision.RECORD_AND_SAMPLE;
+    }
+  }
+
+  /** How the configured sampler decides for a span with a parent, without asking it each time. */
+  enum ChildSampling {
+    /** always_on: every span, whatever the parent says. */
+    KEEP,
+    /** parentbased_* with the default parent rules: a child is sampled iff its parent is. */
+    FOLLOW_PARENT,
+    /** anything else (always_off, a bare ratio sampler, a custom one): ask the sampler. */
+    ASK;
+
+    static ChildSampling of(Sampler s) {
+      if (s == null) {
+        return FOLLOW_PARENT; // the SDK's default: parentbased_always_on
+      }
+      String d = s.getDescription();
+      if (d.equals(Sampler.alwaysOn().getDescription())) {
+        return KEEP;
+      }
+      // the parent rules of parentbased_always_on, whatever the root sampler is
+      String reference = Sampler.parentBased(Sampler.alwaysOn()).getDescription();
+      String root = "root:" + Sampler.alwaysOn().getDescription();
+      int at = reference.indexOf(root);
+      if (at > 0) {
+        String prefix = reference.substring(0, at + "root:".length());
+        String parentRules = reference.substring(at + root.length());
+        if (d.startsWith(prefix) && d.endsWith(parentRules)) {
+          return FOLLOW_PARENT;
+        }
+      }
+      return ASK;
+    }
+  }
+
+  /**
+   * Whether the duration histogram gets the span's context, for exemplars (an exemplar filter other
+   * than always_off is configured). Call before {@link Telemetry#install}.
+   */
+  public SpanPipeline exemplars(boolean on) {
+    exemplars = on;
+    return this;
+  }
+
+  boolean exemplars() {
+    return exemplars;
   }
 
   Resource resource() {

@@ -89,6 +89,48 @@ class OtlpSpanEncoderTest {
         RESOURCE);
   }
 
+  private static RecordedSpan child(InstrumentationScopeInfo scope, long parentSpanId, int parentFlags) {
+    return new RecordedSpan(
+        "SET 127.0.0.1:6379",
+        0x0af7651916cd43ddL,
+        0x8448eb211c80319cL,
+        0x2233445566778899L,
+        parentSpanId,
+        parentFlags,
+        1_700_000_001_000_000_000L,
+        1_700_000_001_000_500_000L,
+        BASE,
+        null,
+        -1,
+        1,
+        null,
+        null,
+        null,
+        null,
+        scope,
+        RESOURCE);
+  }
+
+  @Test
+  void childSpansCarryTheParentAndItsTraceFlags() throws Exception {
+    List<RecordedSpan> spans = batch();
+    ExportTraceServiceRequest r = ExportTraceServiceRequest.parseFrom(new OtlpSpanEncoder().encode(spans));
+    List<Span> decoded = new ArrayList<>();
+    r.getResourceSpans(0).getScopeSpansList().forEach(ss -> decoded.addAll(ss.getSpansList()));
+    Span local = decoded.stream().filter(x -> x.getParentSpanId().size() == 8 && x.getFlags() == 0x101).findFirst().orElseThrow();
+    Span remote = decoded.stream().filter(x -> x.getFlags() == 0x303).findFirst().orElseThrow();
+    assertThat(local.getParentSpanId().toByteArray())
+        .containsExactly(0x11, 0x11, 0x22, 0x22, 0x33, 0x33, 0x44, 0x44);
+    assertThat(remote.getParentSpanId().toByteArray())
+        .containsExactly(0x55, 0x55, 0x66, 0x66, 0x77, 0x77, 0x88, (byte) 0x88);
+    assertThat(local.getTraceId().toByteArray())
+        .containsExactly(0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c);
+    // roots: no parent field at all, the SDK's root flags
+    assertThat(decoded.stream().filter(x -> x.getParentSpanId().isEmpty()).map(Span::getFlags))
+        .hasSize(4)
+        .containsOnly(0x101);
+  }
+
   private static List<RecordedSpan> batch() {
     List<EventData> events =
         Arrays.asList(
@@ -105,6 +147,9 @@ class OtlpSpanEncoderTest {
     spans.add(span(LETTUCE, "SET ? ? — ünïcödé 键", -1, 3, "READONLY", "READONLY", "READONLY You can't write against a read only replica.", events));
     spans.add(span(JEDIS, null, 600_000, 1, "java.net.SocketTimeoutException", null, null, null));
     spans.add(span(JEDIS, "x".repeat(20_000), 0, 2, "timeout", null, "", null));
+    // children of an application span: a local sampled parent, a remote one with the random flag
+    spans.add(child(JEDIS, 0x1111222233334444L, 0x01));
+    spans.add(child(LETTUCE, 0x5555666677778888L, 0x03 | ParentContext.PARENT_REMOTE));
     return spans;
   }
 
@@ -119,7 +164,7 @@ class OtlpSpanEncoderTest {
     ExportTraceServiceRequest b = normalized(ExportTraceServiceRequest.parseFrom(sdk.toByteArray()));
     assertThat(a.getResourceSpansCount()).isEqualTo(1);
     assertThat(a.getResourceSpans(0).getScopeSpansCount()).isEqualTo(2);
-    assertThat(a.getResourceSpans(0).getScopeSpans(0).getSpansCount()).isEqualTo(3);
+    assertThat(a.getResourceSpans(0).getScopeSpans(0).getSpansCount()).isEqualTo(4);
     assertThat(a).isEqualTo(b);
   }
 

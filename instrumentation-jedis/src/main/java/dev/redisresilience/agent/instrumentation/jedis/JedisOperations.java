@@ -42,7 +42,7 @@ public final class JedisOperations {
       text = b.build();
     }
     // the arguments as an array only when a decision needs them (blocking time, safety class)
-    return new JedisCall(t.start(cmd, text), cmd, new JedisArgs(args), mode, false);
+    return new JedisCall(t.start(cmd, text, JedisOperations.class), cmd, new JedisArgs(args), mode, false);
   }
 
   // --- UnifiedJedis ------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ public final class JedisOperations {
     StateHolder h = (StateHolder) pipeline;
     JedisBatch b = (JedisBatch) h.__rraState();
     if (b == null && create) {
-      b = new JedisBatch(Telemetry.jedis().startBatch(name));
+      b = new JedisBatch(Telemetry.jedis().startBatch(name, JedisOperations.class));
       h.__rraSetState(b);
     }
     return b;

@@ -58,7 +58,7 @@ public final class LettuceOperations {
       }
       text = t.queryTextFirstKey(info, firstKey, count);
     }
-    Operation op = t.start(info, text);
+    Operation op = t.start(info, text, LettuceOperations.class); // the app's context at dispatch
     LettuceSession session = session(connection);
     long database = session == null ? 0 : session.database;
     LettuceCall call = new LettuceCall(op, info, cmd, database, appTimeoutMillis(connection), session);
