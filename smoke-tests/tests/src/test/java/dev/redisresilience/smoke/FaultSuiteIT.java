@@ -199,7 +199,12 @@ class FaultSuiteIT {
     List<ReceivedSpan> retried =
         gets.stream().filter(s -> s.attributes.containsKey("redis.client.operation.attempts")).collect(Collectors.toList());
     assertThat(retried).hasSize(5).allSatisfy(s -> {
-      assertThat(s.attributes.get("redis.client.operation.attempts")).isEqualTo(2L);
+      if (isLettuce(client)) {
+        // Lettuce writes a command again whose write failed on the dying channel: an attempt too
+        assertThat((Long) s.attributes.get("redis.client.operation.attempts")).isBetween(2L, 3L);
+      } else {
+        assertThat(s.attributes.get("redis.client.operation.attempts")).isEqualTo(2L);
+      }
       assertThat(s.events).singleElement().satisfies(e -> {
         assertThat(e.name).isEqualTo("redis.client.retry");
         assertThat(e.attributes.get("error.type")).isEqualTo("connection");
