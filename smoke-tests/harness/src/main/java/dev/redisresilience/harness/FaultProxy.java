@@ -86,6 +86,7 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicInteger connectionIds = new AtomicInteger();
   private final AtomicLong forwarded = new AtomicLong();
   private final ArrayDeque<String> commandLog = new ArrayDeque<>(); // guarded by itself
+  private volatile CommandHook commandHook;
 
   // Fault rules, all guarded by `rules`.
   private final Object rules = new Object();
@@ -232,6 +233,48 @@ public final class FaultProxy implements AutoCloseable {
     for (Connection c : connections) {
       c.enqueueOutOfBand(frame);
     }
+  }
+
+  /**
+   * Sees every command before the fault rules, per connection; a non-null answer is sent back in
+   * that command's place in the reply order instead of forwarding it (so it is not counted as
+   * forwarded, and no fault rule applies to it). Connection ids are those of {@link
+   * #openConnectionIds()}.
+   */
+  public interface CommandHook {
+    /** The raw RESP reply to answer with, or null to go on as usual (rules, then forward). */
+    byte[] onCommand(int connectionId, List<byte[]> args);
+
+    /** The client connection ended (closed, reset, or the server went away). */
+    default void onClose(int connectionId) {}
+  }
+
+  /** Installs (or with null removes) the {@link CommandHook}; applies to the next command. */
+  public void commandHook(CommandHook hook) {
+    commandHook = hook;
+  }
+
+  /** Ids of the open client connections, in no particular order. */
+  public List<Integer> openConnectionIds() {
+    List<Integer> ids = new ArrayList<>();
+    for (Connection c : connections) {
+      ids.add(c.id);
+    }
+    return ids;
+  }
+
+  /**
+   * Writes {@code bytes} as they are (a frame, or deliberately malformed bytes) to one open client
+   * connection, between messages like {@link #sendPush}; false when no such connection is open.
+   */
+  public boolean sendRaw(int connectionId, byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    for (Connection c : connections) {
+      if (c.id == connectionId) {
+        return c.enqueueOutOfBand(bytes.clone());
+      }
+    }
+    return false;
   }
 
   /** Turns every rule off: no delay, injection, reset or black hole, and stops refusing. */
@@ -640,6 +683,18 @@ public final class FaultProxy implements AutoCloseable {
     private boolean handle(RespReader.Command c, OutputStream toServer) throws IOException {
       String name = c.name.toUpperCase(Locale.ROOT);
       logCommand(name);
+      CommandHook hook = commandHook;
+      byte[] answer = hook == null || closing.get() ? null : hook.onCommand(id, c.args);
+      if (answer != null) {
+        lock.lock();
+        try {
+          fifo.addLast(new Slot(answer));
+          changed.signalAll();
+        } finally {
+          lock.unlock();
+        }
+        return true;
+      }
       Decision d = decide(name, closing);
       switch (d.action) {
         case DROP:
@@ -832,14 +887,16 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
 
-    void enqueueOutOfBand(byte[] frame) {
+    boolean enqueueOutOfBand(byte[] frame) {
       lock.lock();
       try {
-        if (!closing.get()) {
-          outOfBand.addLast(frame);
-          queuedBytes += frame.length;
-          changed.signalAll();
+        if (closing.get()) {
+          return false;
         }
+        outOfBand.addLast(frame);
+        queuedBytes += frame.length;
+        changed.signalAll();
+        return true;
       } finally {
         lock.unlock();
       }
@@ -883,6 +940,10 @@ public final class FaultProxy implements AutoCloseable {
       if (lostToken != null) {
         // The reply that was to trigger resetAfterCommands will never be delivered: reset now.
         fireResetAll(lostToken);
+      }
+      CommandHook hook = commandHook;
+      if (hook != null) {
+        hook.onClose(id);
       }
     }
   }
@@ -934,14 +995,34 @@ public final class FaultProxy implements AutoCloseable {
       void run() throws IOException;
     }
 
-    /** A client command: its upper-casing is left to the caller; name null = nothing to run. */
+    /**
+     * Sees the values of a server message as they are read, for callers that want them decoded
+     * ({@link RespFrame}); the proxy itself only frames and passes none.
+     */
+    interface ValueSink {
+      /** A one-line value (line = type char and text), or a string with its payload bytes. */
+      void scalar(String line, byte[] payload);
+
+      /** An aggregate starts (line = its header, e.g. {@code *3}, {@code %?} or {@code *-1}). */
+      void begin(String line);
+
+      /** The aggregate begun last is complete. */
+      void end();
+    }
+
+    /**
+     * A client command: its upper-casing is left to the caller; name null = nothing to run. args:
+     * the name and arguments (an inline command split on spaces and tabs; quotes not interpreted).
+     */
     static final class Command {
       final String name;
       final byte[] bytes;
+      final List<byte[]> args;
 
-      Command(String name, byte[] bytes) {
+      Command(String name, byte[] bytes, List<byte[]> args) {
         this.name = name;
         this.bytes = bytes;
+        this.args = args;
       }
     }
 
@@ -961,6 +1042,10 @@ public final class FaultProxy implements AutoCloseable {
       String text(int from) {
         return new String(buf, from, count - from, StandardCharsets.UTF_8);
       }
+
+      byte[] from(int start) {
+        return java.util.Arrays.copyOfRange(buf, start, count);
+      }
     }
 
     private final InputStream in;
@@ -969,10 +1054,21 @@ public final class FaultProxy implements AutoCloseable {
     private int pos;
     private int limit;
     private final Frame frame = new Frame();
+    private final ValueSink sink; // null: frame only
 
     RespReader(InputStream in, BeforeBlocking beforeBlocking) {
+      this(in, beforeBlocking, null);
+    }
+
+    RespReader(InputStream in, BeforeBlocking beforeBlocking, ValueSink sink) {
       this.in = in;
       this.beforeBlocking = beforeBlocking;
+      this.sink = sink;
+    }
+
+    /** True when every byte read so far belongs to complete messages and the input has ended. */
+    boolean atEnd() throws IOException {
+      return !available();
     }
 
     /** The next command, or null when the peer closed between messages. */
@@ -982,6 +1078,7 @@ public final class FaultProxy implements AutoCloseable {
         return null;
       }
       String name = null;
+      List<byte[]> args = new ArrayList<>();
       if (buf[pos] == '*') {
         long n = length(readLine(MAX_LINE), MAX_ARGS);
         for (long i = 0; i < n; i++) {
@@ -998,16 +1095,20 @@ public final class FaultProxy implements AutoCloseable {
           if (i == 0) {
             name = frame.text(start);
           }
+          args.add(frame.from(start));
           crlf();
         }
         // *0 and *-1 carry no command; redis ignores them and so does the proxy
       } else {
         String line = readLine(MAX_INLINE).trim();
         if (!line.isEmpty()) {
+          for (String word : line.split("[ \t]+")) {
+            args.add(word.getBytes(StandardCharsets.UTF_8));
+          }
           name = line.split("[ \t]+", 2)[0];
         } // an empty line: redis ignores it without a reply
       }
-      return new Command(name, frame.toByteArray());
+      return new Command(name, frame.toByteArray(), args);
     }
 
     /** The next server message, or null when the server closed between messages. */
@@ -1038,18 +1139,30 @@ public final class FaultProxy implements AutoCloseable {
         case ',': // double
         case '#': // boolean
         case '(': // big number
+          if (sink != null) {
+            sink.scalar(line, null);
+          }
           return false;
         case '$': // bulk string
         case '!': // bulk error
         case '=': // verbatim string
           if (line.equals(type + "?")) {
-            streamedString();
+            byte[] whole = streamedString();
+            if (sink != null) {
+              sink.scalar(type + "?", whole);
+            }
             return false;
           }
           long len = length(line, MAX_BULK);
+          byte[] payload = null;
           if (len >= 0) { // $-1 is the RESP2 null
+            int start = frame.size();
             copy(len);
+            payload = sink == null ? null : frame.from(start);
             crlf();
+          }
+          if (sink != null) {
+            sink.scalar(line, payload);
           }
           return false;
         case '*': // array
@@ -1058,6 +1171,9 @@ public final class FaultProxy implements AutoCloseable {
         case '%': // map: key and value per entry
         case '|': // attribute: a map that belongs to the value after it
           int perEntry = type == '%' || type == '|' ? 2 : 1;
+          if (sink != null) {
+            sink.begin(line);
+          }
           if (line.equals(type + "?")) {
             while (peek() != '.') {
               value(depth + 1);
@@ -1069,6 +1185,9 @@ public final class FaultProxy implements AutoCloseable {
               value(depth + 1);
             }
           }
+          if (sink != null) {
+            sink.end();
+          }
           if (type == '|') {
             return value(depth + 1);
           }
@@ -1078,8 +1197,9 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
 
-    /** {@code $?} followed by {@code ;len} chunks up to {@code ;0}. */
-    private void streamedString() throws IOException {
+    /** {@code $?} followed by {@code ;len} chunks up to {@code ;0}; the payload when decoding. */
+    private byte[] streamedString() throws IOException {
+      ByteArrayOutputStream whole = sink == null ? null : new ByteArrayOutputStream();
       while (true) {
         String chunk = readLine(MAX_LINE);
         if (chunk.isEmpty() || chunk.charAt(0) != ';') {
@@ -1087,9 +1207,13 @@ public final class FaultProxy implements AutoCloseable {
         }
         long len = length(chunk, MAX_BULK);
         if (len <= 0) {
-          return;
+          return whole == null ? null : whole.toByteArray();
         }
+        int start = frame.size();
         copy(len);
+        if (whole != null) {
+          whole.writeBytes(frame.from(start));
+        }
         crlf();
       }
     }
