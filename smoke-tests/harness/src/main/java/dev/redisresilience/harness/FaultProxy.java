@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * A RESP-aware TCP proxy on a free loopback port, between a Redis client and a real {@code
@@ -236,14 +237,21 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Sees every command before the fault rules, per connection; a non-null answer is sent back in
-   * that command's place in the reply order instead of forwarding it (so it is not counted as
-   * forwarded, and no fault rule applies to it). Connection ids are those of {@link
-   * #openConnectionIds()}.
+   * Lets a test answer some commands itself, per connection (ids as in {@link
+   * #openConnectionIds()}); args are the command's name and arguments as sent.
    */
   public interface CommandHook {
-    /** The raw RESP reply to answer with, or null to go on as usual (rules, then forward). */
-    byte[] onCommand(int connectionId, List<byte[]> args);
+    /** Every command received, before any rule (like {@link #commandLog()}). */
+    default void onReceived(int connectionId, List<byte[]> args) {}
+
+    /**
+     * Asked only for a command no rule drops, resets or answers with an injected error (those
+     * win): a raw RESP reply sends that back in the command's place in the reply order instead of
+     * forwarding it (not counted as forwarded); null forwards it as usual.
+     */
+    default byte[] answer(int connectionId, List<byte[]> args) {
+      return null;
+    }
 
     /** The client connection ended (closed, reset, or the server went away). */
     default void onClose(int connectionId) {}
@@ -408,7 +416,8 @@ public final class FaultProxy implements AutoCloseable {
   private static final Decision DROP = new Decision(Action.DROP);
   private static final Decision RESET = new Decision(Action.RESET);
 
-  private Decision decide(String name, AtomicBoolean connectionClosing) {
+  private Decision decide(
+      String name, AtomicBoolean connectionClosing, Supplier<byte[]> hookAnswer) {
     synchronized (rules) {
       // A connection being reset may still hand over a command it had already read; it must not
       // count as forwarded. Resets set `closing` before the pending reset-all is cleared, so one of
@@ -423,6 +432,12 @@ public final class FaultProxy implements AutoCloseable {
       if (inject != null) {
         Decision d = new Decision(Action.INJECT);
         d.injected = inject.reply;
+        return d;
+      }
+      byte[] answer = hookAnswer == null ? null : hookAnswer.get();
+      if (answer != null) {
+        Decision d = new Decision(Action.INJECT);
+        d.injected = answer;
         return d;
       }
       Decision d = new Decision(Action.FORWARD);
@@ -684,18 +699,10 @@ public final class FaultProxy implements AutoCloseable {
       String name = c.name.toUpperCase(Locale.ROOT);
       logCommand(name);
       CommandHook hook = commandHook;
-      byte[] answer = hook == null || closing.get() ? null : hook.onCommand(id, c.args);
-      if (answer != null) {
-        lock.lock();
-        try {
-          fifo.addLast(new Slot(answer));
-          changed.signalAll();
-        } finally {
-          lock.unlock();
-        }
-        return true;
+      if (hook != null) {
+        hook.onReceived(id, c.args());
       }
-      Decision d = decide(name, closing);
+      Decision d = decide(name, closing, hook == null ? null : () -> hook.answer(id, c.args()));
       switch (d.action) {
         case DROP:
           return true;
@@ -1017,12 +1024,28 @@ public final class FaultProxy implements AutoCloseable {
     static final class Command {
       final String name;
       final byte[] bytes;
-      final List<byte[]> args;
+      /** Array form: offset and length of each argument in bytes; null for an inline command. */
+      private final long[] spans;
+      private final List<byte[]> inlineArgs;
 
-      Command(String name, byte[] bytes, List<byte[]> args) {
+      Command(String name, byte[] bytes, long[] spans, List<byte[]> inlineArgs) {
         this.name = name;
         this.bytes = bytes;
-        this.args = args;
+        this.spans = spans;
+        this.inlineArgs = inlineArgs;
+      }
+
+      /** Copied out of bytes on each call (the proxy itself never needs them). */
+      List<byte[]> args() {
+        if (spans == null) {
+          return inlineArgs;
+        }
+        List<byte[]> args = new ArrayList<>(spans.length / 2);
+        for (int i = 0; i < spans.length; i += 2) {
+          int from = (int) spans[i];
+          args.add(java.util.Arrays.copyOfRange(bytes, from, from + (int) spans[i + 1]));
+        }
+        return args;
       }
     }
 
@@ -1078,9 +1101,11 @@ public final class FaultProxy implements AutoCloseable {
         return null;
       }
       String name = null;
-      List<byte[]> args = new ArrayList<>();
+      long[] spans = null;
+      List<byte[]> inlineArgs = new ArrayList<>();
       if (buf[pos] == '*') {
         long n = length(readLine(MAX_LINE), MAX_ARGS);
+        spans = new long[(int) Math.max(0, n) * 2];
         for (long i = 0; i < n; i++) {
           String header = readLine(MAX_LINE);
           if (header.isEmpty() || header.charAt(0) != '$') {
@@ -1095,7 +1120,8 @@ public final class FaultProxy implements AutoCloseable {
           if (i == 0) {
             name = frame.text(start);
           }
-          args.add(frame.from(start));
+          spans[(int) i * 2] = start;
+          spans[(int) i * 2 + 1] = len;
           crlf();
         }
         // *0 and *-1 carry no command; redis ignores them and so does the proxy
@@ -1103,12 +1129,12 @@ public final class FaultProxy implements AutoCloseable {
         String line = readLine(MAX_INLINE).trim();
         if (!line.isEmpty()) {
           for (String word : line.split("[ \t]+")) {
-            args.add(word.getBytes(StandardCharsets.UTF_8));
+            inlineArgs.add(word.getBytes(StandardCharsets.UTF_8));
           }
           name = line.split("[ \t]+", 2)[0];
         } // an empty line: redis ignores it without a reply
       }
-      return new Command(name, frame.toByteArray(), args);
+      return new Command(name, frame.toByteArray(), spans, spans == null ? inlineArgs : null);
     }
 
     /** The next server message, or null when the server closed between messages. */

@@ -46,6 +46,7 @@ public final class MaintenanceSimulator implements AutoCloseable {
       Set.of("internal-ip", "internal-fqdn", "external-ip", "external-fqdn", "none");
 
   private static final int COMMANDS_KEPT = 10_000;
+  private static final int ARG_KEPT = 200;
   private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final RedisServer primaryServer;
@@ -56,7 +57,8 @@ public final class MaintenanceSimulator implements AutoCloseable {
   private final Map<Endpoint, Map<Integer, ClientRecord>> records = new ConcurrentHashMap<>();
   private volatile boolean optInSupported = true;
   private final ScheduledExecutorService timer;
-  private ScheduledFuture<?> slowEnd; // guarded by this
+  private final Map<Endpoint, ScheduledFuture<?>> slowEnds = new ConcurrentHashMap<>();
+  private final Map<Endpoint, Object> slowTokens = new ConcurrentHashMap<>();
 
   private MaintenanceSimulator(RedisServer primaryServer, RedisServer targetServer, boolean owns) {
     this.primaryServer = primaryServer;
@@ -184,7 +186,8 @@ public final class MaintenanceSimulator implements AutoCloseable {
 
     /**
      * The commands in order, each as its arguments (names upper case; AUTH and HELLO AUTH
-     * credentials replaced by {@code ***}); the last 10 000.
+     * credentials replaced by {@code ***}; arguments over 200 bytes cut, with their length); the
+     * last 10 000. Includes commands a fault rule dropped or reset.
      */
     public synchronized List<List<String>> commands() {
       return List.copyOf(commands);
@@ -293,29 +296,47 @@ public final class MaintenanceSimulator implements AutoCloseable {
 
   // --- slow window -------------------------------------------------------------------------------
 
+  /** {@link #slowReplies(Endpoint, Duration, Duration)} on the primary. */
+  public void slowReplies(Duration delay, Duration window) {
+    slowReplies(Endpoint.PRIMARY, delay, window);
+  }
+
   /**
    * Holds back each reply to a command received in the next {@code window} by {@code delay}
-   * (FaultProxy's reply delay, on the primary), then stops; a new call replaces the window.
+   * (FaultProxy's reply delay), then stops; a new call replaces that endpoint's window.
    */
-  public synchronized void slowReplies(Duration delay, Duration window) {
+  public synchronized void slowReplies(Endpoint e, Duration delay, Duration window) {
     Objects.requireNonNull(window, "window");
     if (window.isNegative() || window.isZero()) {
       throw new IllegalArgumentException("the window must be positive: " + window);
     }
-    if (slowEnd != null) {
-      slowEnd.cancel(false);
-    }
-    primary.delayReplies(delay);
-    slowEnd = timer.schedule(this::stopSlowReplies, window.toNanos(), TimeUnit.NANOSECONDS);
+    cancelSlowEnd(e);
+    proxy(e).delayReplies(delay);
+    Object token = new Object();
+    slowTokens.put(e, token);
+    slowEnds.put(
+        e, timer.schedule(() -> endWindow(e, token), window.toNanos(), TimeUnit.NANOSECONDS));
   }
 
-  /** Ends the slow window now (replies already held keep their delay). */
-  public synchronized void stopSlowReplies() {
-    if (slowEnd != null) {
-      slowEnd.cancel(false);
-      slowEnd = null;
+  /** The timer's end of a window, unless a later call replaced or ended it. */
+  private synchronized void endWindow(Endpoint e, Object token) {
+    if (slowTokens.get(e) == token) {
+      stopSlowReplies(e);
     }
-    primary.delayReplies(Duration.ZERO);
+  }
+
+  /** Ends the endpoint's slow window now (replies already held keep their delay). */
+  public synchronized void stopSlowReplies(Endpoint e) {
+    cancelSlowEnd(e);
+    proxy(e).delayReplies(Duration.ZERO);
+  }
+
+  private void cancelSlowEnd(Endpoint e) {
+    slowTokens.remove(e);
+    ScheduledFuture<?> f = slowEnds.remove(e);
+    if (f != null) {
+      f.cancel(false);
+    }
   }
 
   @Override
@@ -338,36 +359,43 @@ public final class MaintenanceSimulator implements AutoCloseable {
       this.endpoint = endpoint;
     }
 
+    private ClientRecord record(int connectionId) {
+      return records.get(endpoint).computeIfAbsent(connectionId, id -> new ClientRecord(endpoint, id));
+    }
+
     @Override
-    public byte[] onCommand(int connectionId, List<byte[]> raw) {
-      ClientRecord rec =
-          records.get(endpoint).computeIfAbsent(connectionId, id -> new ClientRecord(endpoint, id));
-      List<String> args = new ArrayList<>(raw.size());
-      for (byte[] a : raw) {
-        args.add(new String(a, StandardCharsets.UTF_8));
-      }
-      String name = args.get(0).toUpperCase(Locale.ROOT);
-      rec.command(redacted(name, args));
+    public void onReceived(int connectionId, List<byte[]> raw) {
+      ClientRecord rec = record(connectionId);
+      List<String> args = recorded(raw);
+      rec.command(args);
+      String name = args.get(0);
       if (name.equals("HELLO") && args.size() > 1) {
         if (args.get(1).equals("2") || args.get(1).equals("3")) {
           synchronized (rec) {
             rec.requestedProtocol = Integer.parseInt(args.get(1));
           }
         }
+      } else if (isOptIn(name, args)) {
+        synchronized (rec) {
+          rec.optInCommands++;
+        }
+      }
+    }
+
+    /** Only for commands no FaultProxy rule dropped, reset or answered. */
+    @Override
+    public byte[] answer(int connectionId, List<byte[]> raw) {
+      if (!optInSupported || raw.size() < 2) {
+        return null; // without support redis-server answers, with its error
+      }
+      List<String> args = new ArrayList<>(raw.size());
+      for (byte[] a : raw) {
+        args.add(new String(a, StandardCharsets.UTF_8));
+      }
+      if (!isOptIn(args.get(0).toUpperCase(Locale.ROOT), args)) {
         return null;
       }
-      if (!name.equals("CLIENT")
-          || args.size() < 2
-          || !args.get(1).equalsIgnoreCase("MAINT_NOTIFICATIONS")) {
-        return null;
-      }
-      synchronized (rec) {
-        rec.optInCommands++;
-      }
-      if (!optInSupported) {
-        return null; // redis-server answers, with its error
-      }
-      return optIn(rec, args);
+      return optIn(record(connectionId), args);
     }
 
     @Override
@@ -379,6 +407,12 @@ public final class MaintenanceSimulator implements AutoCloseable {
         }
       }
     }
+  }
+
+  private static boolean isOptIn(String upperName, List<String> args) {
+    return upperName.equals("CLIENT")
+        && args.size() >= 2
+        && args.get(1).equalsIgnoreCase("MAINT_NOTIFICATIONS");
   }
 
   /** {@code CLIENT MAINT_NOTIFICATIONS ON [moving-endpoint-type <type>]} or {@code OFF}. */
@@ -415,8 +449,16 @@ public final class MaintenanceSimulator implements AutoCloseable {
     return RespFrame.error(line.replace('\r', ' ').replace('\n', ' ')).encode();
   }
 
-  private static List<String> redacted(String name, List<String> args) {
-    List<String> out = new ArrayList<>(args);
+  /** As kept in a record: name upper case, credentials masked, long values cut. */
+  private static List<String> recorded(List<byte[]> raw) {
+    List<String> out = new ArrayList<>(raw.size());
+    for (byte[] a : raw) {
+      out.add(
+          a.length <= ARG_KEPT
+              ? new String(a, StandardCharsets.UTF_8)
+              : new String(a, 0, ARG_KEPT, StandardCharsets.UTF_8) + "...(" + a.length + " bytes)");
+    }
+    String name = out.get(0).toUpperCase(Locale.ROOT);
     out.set(0, name);
     if (name.equals("AUTH")) {
       for (int i = 1; i < out.size(); i++) {

@@ -306,7 +306,7 @@ public final class RespFrame {
         throw new IllegalArgumentException("bytes left after one RESP command");
       }
       List<String> args = new ArrayList<>();
-      for (byte[] a : c.args) {
+      for (byte[] a : c.args()) {
         args.add(new String(a, StandardCharsets.UTF_8));
       }
       return args;

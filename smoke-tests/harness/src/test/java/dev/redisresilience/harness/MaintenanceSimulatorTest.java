@@ -145,6 +145,57 @@ class MaintenanceSimulatorTest {
   }
 
   @Test
+  void faultRulesWinOverTheOptInAnswer() throws IOException {
+    FaultProxy proxy = sim.proxy(Endpoint.PRIMARY);
+    RespFrame optIn =
+        RespFrame.command("CLIENT", "MAINT_NOTIFICATIONS", "ON", "moving-endpoint-type", "internal-ip");
+    Client c = connect(sim.primaryPort());
+
+    // an injected error takes the opt-in's place
+    proxy.injectError("CLIENT", "ERR injected", 1);
+    c.send(optIn);
+    assertThat(c.next()).isEqualTo(RespFrame.error("ERR injected"));
+    ClientRecord rec = sim.awaitClient(r -> r.optInCommands() == 1, WAIT);
+    assertThat(rec.optedIn()).isFalse();
+
+    // a black hole swallows it: no answer, not opted in; the next reply is PING's
+    proxy.blackhole(true);
+    c.send(optIn);
+    c.socket.setSoTimeout(500);
+    assertThatThrownBy(c::next).hasRootCauseInstanceOf(SocketTimeoutException.class);
+    c.socket.setSoTimeout(5000);
+    proxy.blackhole(false);
+    c.send(RespFrame.command("PING"));
+    assertThat(c.next()).isEqualTo(RespFrame.simple("PONG"));
+    assertThat(rec.optedIn()).isFalse();
+    assertThat(rec.optInCommands()).isEqualTo(2);
+
+    // with no rule left it is answered
+    c.send(optIn);
+    assertThat(c.next()).isEqualTo(RespFrame.simple("OK"));
+    assertThat(rec.optedIn()).isTrue();
+
+    // a reset before forwarding resets the connection instead of answering
+    proxy.resetBeforeForwarding("CLIENT", 1);
+    c.send(RespFrame.command("CLIENT", "MAINT_NOTIFICATIONS", "OFF"));
+    assertThatThrownBy(c::next).isInstanceOf(UncheckedIOException.class);
+    sim.awaitClient(ClientRecord::closed, WAIT);
+    assertThat(rec.optedIn()).as("the OFF was never answered").isTrue();
+    assertThat(rec.commandNames()).containsExactly("CLIENT", "CLIENT", "PING", "CLIENT", "CLIENT");
+  }
+
+  @Test
+  void longArgumentsAreCutInTheRecord() throws IOException {
+    Client c = connect(sim.primaryPort());
+    c.send(RespFrame.command("set", "k", "x".repeat(1000)));
+    assertThat(c.next()).isEqualTo(RespFrame.simple("OK"));
+    assertThat(primaryServer.command("STRLEN", "k")).isEqualTo(":1000");
+    ClientRecord rec = sim.awaitClient(r -> true, WAIT);
+    assertThat(rec.commands().get(0))
+        .containsExactly("SET", "k", "x".repeat(200) + "...(1000 bytes)");
+  }
+
+  @Test
   void recordsProtocolCloseAndRedactsCredentials() throws IOException {
     Client c = connect(sim.primaryPort());
     c.send(RespFrame.command("AUTH", "user", "s3cret"));
@@ -258,6 +309,24 @@ class MaintenanceSimulatorTest {
     c.send(RespFrame.command("INCR", "n"));
     assertThat(c.next()).isEqualTo(RespFrame.integer(2));
     assertThat(primaryServer.getLong("n")).isEqualTo(2);
+  }
+
+  @Test
+  void slowWindowOnTheTargetLeavesThePrimaryAlone() throws IOException {
+    Client onTarget = connect(sim.targetPort());
+    Client onPrimary = connect(sim.primaryPort());
+    sim.slowReplies(Endpoint.TARGET, Duration.ofMillis(1500), Duration.ofSeconds(5));
+    long t0 = System.nanoTime();
+    onTarget.send(RespFrame.command("PING"));
+    onPrimary.send(RespFrame.command("PING"));
+    onPrimary.socket.setSoTimeout(1000);
+    assertThat(onPrimary.next()).isEqualTo(RespFrame.simple("PONG"));
+    assertThat(onTarget.next()).isEqualTo(RespFrame.simple("PONG"));
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(Duration.ofMillis(1500).toNanos());
+    sim.stopSlowReplies(Endpoint.TARGET);
+    onTarget.socket.setSoTimeout(1000);
+    onTarget.send(RespFrame.command("PING"));
+    assertThat(onTarget.next()).isEqualTo(RespFrame.simple("PONG"));
   }
 
   // --- the second endpoint -----------------------------------------------------------------------
