@@ -247,7 +247,8 @@ public final class FaultProxy implements AutoCloseable {
     /**
      * Asked only for a command no rule drops, resets or answers with an injected error (those
      * win): a raw RESP reply sends that back in the command's place in the reply order instead of
-     * forwarding it (not counted as forwarded); null forwards it as usual.
+     * forwarding it (not counted as forwarded); null forwards it as usual. Runs under the proxy's
+     * rule lock: keep it short and never call back into the proxy from it.
      */
     default byte[] answer(int connectionId, List<byte[]> args) {
       return null;
@@ -1105,7 +1106,8 @@ public final class FaultProxy implements AutoCloseable {
       List<byte[]> inlineArgs = new ArrayList<>();
       if (buf[pos] == '*') {
         long n = length(readLine(MAX_LINE), MAX_ARGS);
-        spans = new long[(int) Math.max(0, n) * 2];
+        // grown as arguments arrive: a header alone must not allocate for a million
+        spans = new long[(int) Math.min(Math.max(0, n), 16) * 2];
         for (long i = 0; i < n; i++) {
           String header = readLine(MAX_LINE);
           if (header.isEmpty() || header.charAt(0) != '$') {
@@ -1119,6 +1121,9 @@ public final class FaultProxy implements AutoCloseable {
           copy(len);
           if (i == 0) {
             name = frame.text(start);
+          }
+          if (spans.length < (i + 1) * 2) {
+            spans = java.util.Arrays.copyOf(spans, (int) Math.min(n * 2, spans.length * 2L));
           }
           spans[(int) i * 2] = start;
           spans[(int) i * 2 + 1] = len;

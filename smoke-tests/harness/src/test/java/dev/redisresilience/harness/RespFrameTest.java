@@ -168,6 +168,11 @@ class RespFrameTest {
     assertThat(RespFrame.decodeCommand(b("CLIENT  MAINT_NOTIFICATIONS\tOFF\r\n")))
         .containsExactly("CLIENT", "MAINT_NOTIFICATIONS", "OFF");
     assertThat(RespFrame.decodeCommand(b("PING\n"))).containsExactly("PING");
+    String[] many = new String[40];
+    for (int i = 0; i < many.length; i++) {
+      many[i] = "a" + i;
+    }
+    assertThat(RespFrame.decodeCommand(RespFrame.command(many).encode())).containsExactly(many);
     assertThatThrownBy(() -> RespFrame.decodeCommand(b("*1\r\n:1\r\n")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("malformed RESP command: expected a bulk string in a command, got :1");
