@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * A RESP-aware TCP proxy on a free loopback port, between a Redis client and a real {@code
@@ -86,6 +87,7 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicInteger connectionIds = new AtomicInteger();
   private final AtomicLong forwarded = new AtomicLong();
   private final ArrayDeque<String> commandLog = new ArrayDeque<>(); // guarded by itself
+  private volatile CommandHook commandHook;
 
   // Fault rules, all guarded by `rules`.
   private final Object rules = new Object();
@@ -234,6 +236,56 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
+  /**
+   * Lets a test answer some commands itself, per connection (ids as in {@link
+   * #openConnectionIds()}); args are the command's name and arguments as sent.
+   */
+  public interface CommandHook {
+    /** Every command received, before any rule (like {@link #commandLog()}). */
+    default void onReceived(int connectionId, List<byte[]> args) {}
+
+    /**
+     * Asked only for a command no rule drops, resets or answers with an injected error (those
+     * win): a raw RESP reply sends that back in the command's place in the reply order instead of
+     * forwarding it (not counted as forwarded); null forwards it as usual. Runs under the proxy's
+     * rule lock: keep it short and never call back into the proxy from it.
+     */
+    default byte[] answer(int connectionId, List<byte[]> args) {
+      return null;
+    }
+
+    /** The client connection ended (closed, reset, or the server went away). */
+    default void onClose(int connectionId) {}
+  }
+
+  /** Installs (or with null removes) the {@link CommandHook}; applies to the next command. */
+  public void commandHook(CommandHook hook) {
+    commandHook = hook;
+  }
+
+  /** Ids of the open client connections, in no particular order. */
+  public List<Integer> openConnectionIds() {
+    List<Integer> ids = new ArrayList<>();
+    for (Connection c : connections) {
+      ids.add(c.id);
+    }
+    return ids;
+  }
+
+  /**
+   * Writes {@code bytes} as they are (a frame, or deliberately malformed bytes) to one open client
+   * connection, between messages like {@link #sendPush}; false when no such connection is open.
+   */
+  public boolean sendRaw(int connectionId, byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    for (Connection c : connections) {
+      if (c.id == connectionId) {
+        return c.enqueueOutOfBand(bytes.clone());
+      }
+    }
+    return false;
+  }
+
   /** Turns every rule off: no delay, injection, reset or black hole, and stops refusing. */
   public void clearFaults() {
     synchronized (rules) {
@@ -365,7 +417,8 @@ public final class FaultProxy implements AutoCloseable {
   private static final Decision DROP = new Decision(Action.DROP);
   private static final Decision RESET = new Decision(Action.RESET);
 
-  private Decision decide(String name, AtomicBoolean connectionClosing) {
+  private Decision decide(
+      String name, AtomicBoolean connectionClosing, Supplier<byte[]> hookAnswer) {
     synchronized (rules) {
       // A connection being reset may still hand over a command it had already read; it must not
       // count as forwarded. Resets set `closing` before the pending reset-all is cleared, so one of
@@ -380,6 +433,12 @@ public final class FaultProxy implements AutoCloseable {
       if (inject != null) {
         Decision d = new Decision(Action.INJECT);
         d.injected = inject.reply;
+        return d;
+      }
+      byte[] answer = hookAnswer == null ? null : hookAnswer.get();
+      if (answer != null) {
+        Decision d = new Decision(Action.INJECT);
+        d.injected = answer;
         return d;
       }
       Decision d = new Decision(Action.FORWARD);
@@ -640,7 +699,11 @@ public final class FaultProxy implements AutoCloseable {
     private boolean handle(RespReader.Command c, OutputStream toServer) throws IOException {
       String name = c.name.toUpperCase(Locale.ROOT);
       logCommand(name);
-      Decision d = decide(name, closing);
+      CommandHook hook = commandHook;
+      if (hook != null) {
+        hook.onReceived(id, c.args());
+      }
+      Decision d = decide(name, closing, hook == null ? null : () -> hook.answer(id, c.args()));
       switch (d.action) {
         case DROP:
           return true;
@@ -832,14 +895,16 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
 
-    void enqueueOutOfBand(byte[] frame) {
+    boolean enqueueOutOfBand(byte[] frame) {
       lock.lock();
       try {
-        if (!closing.get()) {
-          outOfBand.addLast(frame);
-          queuedBytes += frame.length;
-          changed.signalAll();
+        if (closing.get()) {
+          return false;
         }
+        outOfBand.addLast(frame);
+        queuedBytes += frame.length;
+        changed.signalAll();
+        return true;
       } finally {
         lock.unlock();
       }
@@ -883,6 +948,10 @@ public final class FaultProxy implements AutoCloseable {
       if (lostToken != null) {
         // The reply that was to trigger resetAfterCommands will never be delivered: reset now.
         fireResetAll(lostToken);
+      }
+      CommandHook hook = commandHook;
+      if (hook != null) {
+        hook.onClose(id);
       }
     }
   }
@@ -934,14 +1003,50 @@ public final class FaultProxy implements AutoCloseable {
       void run() throws IOException;
     }
 
-    /** A client command: its upper-casing is left to the caller; name null = nothing to run. */
+    /**
+     * Sees the values of a server message as they are read, for callers that want them decoded
+     * ({@link RespFrame}); the proxy itself only frames and passes none.
+     */
+    interface ValueSink {
+      /** A one-line value (line = type char and text), or a string with its payload bytes. */
+      void scalar(String line, byte[] payload);
+
+      /** An aggregate starts (line = its header, e.g. {@code *3}, {@code %?} or {@code *-1}). */
+      void begin(String line);
+
+      /** The aggregate begun last is complete. */
+      void end();
+    }
+
+    /**
+     * A client command: its upper-casing is left to the caller; name null = nothing to run. args:
+     * the name and arguments (an inline command split on spaces and tabs; quotes not interpreted).
+     */
     static final class Command {
       final String name;
       final byte[] bytes;
+      /** Array form: offset and length of each argument in bytes; null for an inline command. */
+      private final long[] spans;
+      private final List<byte[]> inlineArgs;
 
-      Command(String name, byte[] bytes) {
+      Command(String name, byte[] bytes, long[] spans, List<byte[]> inlineArgs) {
         this.name = name;
         this.bytes = bytes;
+        this.spans = spans;
+        this.inlineArgs = inlineArgs;
+      }
+
+      /** Copied out of bytes on each call (the proxy itself never needs them). */
+      List<byte[]> args() {
+        if (spans == null) {
+          return inlineArgs;
+        }
+        List<byte[]> args = new ArrayList<>(spans.length / 2);
+        for (int i = 0; i < spans.length; i += 2) {
+          int from = (int) spans[i];
+          args.add(java.util.Arrays.copyOfRange(bytes, from, from + (int) spans[i + 1]));
+        }
+        return args;
       }
     }
 
@@ -961,6 +1066,10 @@ public final class FaultProxy implements AutoCloseable {
       String text(int from) {
         return new String(buf, from, count - from, StandardCharsets.UTF_8);
       }
+
+      byte[] from(int start) {
+        return java.util.Arrays.copyOfRange(buf, start, count);
+      }
     }
 
     private final InputStream in;
@@ -969,10 +1078,21 @@ public final class FaultProxy implements AutoCloseable {
     private int pos;
     private int limit;
     private final Frame frame = new Frame();
+    private final ValueSink sink; // null: frame only
 
     RespReader(InputStream in, BeforeBlocking beforeBlocking) {
+      this(in, beforeBlocking, null);
+    }
+
+    RespReader(InputStream in, BeforeBlocking beforeBlocking, ValueSink sink) {
       this.in = in;
       this.beforeBlocking = beforeBlocking;
+      this.sink = sink;
+    }
+
+    /** True when every byte read so far belongs to complete messages and the input has ended. */
+    boolean atEnd() throws IOException {
+      return !available();
     }
 
     /** The next command, or null when the peer closed between messages. */
@@ -982,8 +1102,12 @@ public final class FaultProxy implements AutoCloseable {
         return null;
       }
       String name = null;
+      long[] spans = null;
+      List<byte[]> inlineArgs = new ArrayList<>();
       if (buf[pos] == '*') {
         long n = length(readLine(MAX_LINE), MAX_ARGS);
+        // grown as arguments arrive: a header alone must not allocate for a million
+        spans = new long[(int) Math.min(Math.max(0, n), 16) * 2];
         for (long i = 0; i < n; i++) {
           String header = readLine(MAX_LINE);
           if (header.isEmpty() || header.charAt(0) != '$') {
@@ -998,16 +1122,24 @@ public final class FaultProxy implements AutoCloseable {
           if (i == 0) {
             name = frame.text(start);
           }
+          if (spans.length < (i + 1) * 2) {
+            spans = java.util.Arrays.copyOf(spans, (int) Math.min(n * 2, spans.length * 2L));
+          }
+          spans[(int) i * 2] = start;
+          spans[(int) i * 2 + 1] = len;
           crlf();
         }
         // *0 and *-1 carry no command; redis ignores them and so does the proxy
       } else {
         String line = readLine(MAX_INLINE).trim();
         if (!line.isEmpty()) {
+          for (String word : line.split("[ \t]+")) {
+            inlineArgs.add(word.getBytes(StandardCharsets.UTF_8));
+          }
           name = line.split("[ \t]+", 2)[0];
         } // an empty line: redis ignores it without a reply
       }
-      return new Command(name, frame.toByteArray());
+      return new Command(name, frame.toByteArray(), spans, spans == null ? inlineArgs : null);
     }
 
     /** The next server message, or null when the server closed between messages. */
@@ -1038,18 +1170,30 @@ public final class FaultProxy implements AutoCloseable {
         case ',': // double
         case '#': // boolean
         case '(': // big number
+          if (sink != null) {
+            sink.scalar(line, null);
+          }
           return false;
         case '$': // bulk string
         case '!': // bulk error
         case '=': // verbatim string
           if (line.equals(type + "?")) {
-            streamedString();
+            byte[] whole = streamedString();
+            if (sink != null) {
+              sink.scalar(type + "?", whole);
+            }
             return false;
           }
           long len = length(line, MAX_BULK);
+          byte[] payload = null;
           if (len >= 0) { // $-1 is the RESP2 null
+            int start = frame.size();
             copy(len);
+            payload = sink == null ? null : frame.from(start);
             crlf();
+          }
+          if (sink != null) {
+            sink.scalar(line, payload);
           }
           return false;
         case '*': // array
@@ -1058,6 +1202,9 @@ public final class FaultProxy implements AutoCloseable {
         case '%': // map: key and value per entry
         case '|': // attribute: a map that belongs to the value after it
           int perEntry = type == '%' || type == '|' ? 2 : 1;
+          if (sink != null) {
+            sink.begin(line);
+          }
           if (line.equals(type + "?")) {
             while (peek() != '.') {
               value(depth + 1);
@@ -1069,6 +1216,9 @@ public final class FaultProxy implements AutoCloseable {
               value(depth + 1);
             }
           }
+          if (sink != null) {
+            sink.end();
+          }
           if (type == '|') {
             return value(depth + 1);
           }
@@ -1078,8 +1228,9 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
 
-    /** {@code $?} followed by {@code ;len} chunks up to {@code ;0}. */
-    private void streamedString() throws IOException {
+    /** {@code $?} followed by {@code ;len} chunks up to {@code ;0}; the payload when decoding. */
+    private byte[] streamedString() throws IOException {
+      ByteArrayOutputStream whole = sink == null ? null : new ByteArrayOutputStream();
       while (true) {
         String chunk = readLine(MAX_LINE);
         if (chunk.isEmpty() || chunk.charAt(0) != ';') {
@@ -1087,9 +1238,13 @@ public final class FaultProxy implements AutoCloseable {
         }
         long len = length(chunk, MAX_BULK);
         if (len <= 0) {
-          return;
+          return whole == null ? null : whole.toByteArray();
         }
+        int start = frame.size();
         copy(len);
+        if (whole != null) {
+          whole.writeBytes(frame.from(start));
+        }
         crlf();
       }
     }
