@@ -2,7 +2,6 @@ package dev.redisresilience.agent.instrumentation.lettuce;
 
 import dev.redisresilience.agent.bootstrap.StateHolder;
 import dev.redisresilience.agent.core.Failure;
-import dev.redisresilience.agent.engine.AgentTimer;
 import dev.redisresilience.agent.engine.RetryCoordinator;
 import dev.redisresilience.agent.policy.Policies;
 import dev.redisresilience.agent.policy.RetryPolicy;
@@ -12,17 +11,20 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.CommandWrapper;
 import io.lettuce.core.protocol.RedisCommand;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's own retries of Lettuce commands, with the shared engine. Every attempt of a call
  * ends in {@code AsyncCommand.complete()} (a reply) or {@code completeExceptionally} (timeout,
  * reset, close); when the engine says retry, that completion is held back from the application,
- * and after the backoff — on the agent's timer, never on an event loop — a fresh command with the
+ * and after the backoff — scheduled on the client's own event executor group (where Lettuce
+ * completes timed-out commands too), never a wait on an event loop — a fresh command with the
  * same arguments is dispatched on the same connection (a cluster connection routes it by slot
  * again). Its outcome, when final, completes the application's command: its future, or the sync
  * call waiting on it, completes once, and one span covers every attempt. Late replies of attempts
@@ -118,17 +120,23 @@ public final class LettuceAttempts {
 
   /** The attempt {@code cmd} of {@code call} failed: books it, and retries when the engine says. */
   private static boolean failed(LettuceCall call, AsyncCommand<?, ?, ?> cmd, Failure f) {
-    if (f == null) {
-      return false;
+    if (f == null || ((CompletableFuture<?>) call.redisCommand).isDone()) {
+      return false; // (the app's command was cancelled or its sync wait gave up: nothing to retry)
     }
     RetryCoordinator rc = LettuceRetries.coordinator();
     boolean queued = call.op.attempts() == call.attemptsAtDispatch;
+    RedisChannelHandler<?, ?> conn = (RedisChannelHandler<?, ?>) call.retryConnection;
+    boolean keepQueued = false;
     if (queued) {
       // never written: it waited in Lettuce's offline queue for a reconnect. An attempt all the
-      // same; one that timed out there was certainly not sent
+      // same; one that timed out there was certainly not sent, and can stay queued when what is
+      // queued is the command itself (a wrapper — tracing, command listeners, cluster — is
+      // marked done by the timeout while the command inside is not: written later, its reply
+      // would go nowhere)
       call.op.attempt();
-      if (f.kind() == Failure.Kind.TIMEOUT) {
+      if (f.kind() == Failure.Kind.TIMEOUT && queuesTheCommandItself(conn)) {
         f = Failure.timeout(Failure.Phase.NOT_SENT, f.cause());
+        keepQueued = true;
       }
     }
     rc.attemptEnded(call, call.lastServer, f);
@@ -136,18 +144,16 @@ public final class LettuceAttempts {
     if (cause != null) {
       rc.retried(call, cause, false);
     }
-    RedisChannelHandler<?, ?> conn = (RedisChannelHandler<?, ?>) call.retryConnection;
     long backoff = RetryCoordinator.NO_RETRY;
     if (!conn.isClosed() && f.kind() != Failure.Kind.CANCELLED && LettuceFreshCommands.renewable(cmd)) {
-      LettuceSession s = LettuceOperations.session(conn);
-      boolean portable = call.portable && (s == null || !s.inMulti);
+      boolean portable = call.portable && !inMulti(conn);
       backoff = rc.decide(call, f, portable);
     }
     if (backoff < 0) {
       call.finalBooked = true;
       return false; // this outcome is final; a retry's reaches the application through transfer()
     }
-    if (queued && f.kind() == Failure.Kind.TIMEOUT) {
+    if (keepQueued) {
       // still in the offline queue, where Lettuce will write it once it has reconnected: a new
       // command next to it could run twice. It stays queued, sent at most once, and times out
       // again after another attempt's time
@@ -156,16 +162,33 @@ public final class LettuceAttempts {
       call.attemptStartNanos = System.nanoTime() + backoff;
       call.retryCause = f;
       Throwable timeout = f.cause();
-      AgentTimer.schedule(() -> expireAgain(call, cmd, timeout), backoff + attemptNanos);
+      schedule(conn, () -> expireAgain(call, cmd, timeout), backoff + attemptNanos);
       return true;
     }
     call.current = null;
     call.retryCause = f;
-    AgentTimer.schedule(() -> retry(call), backoff);
+    schedule(conn, () -> retry(call), backoff);
     return true;
   }
 
-  /** On the agent's timer, after the backoff: the next attempt. */
+  /**
+   * Runs {@code task} after {@code delayNanos} on the connection's event executor group (Lettuce's
+   * computation threads, not its I/O event loops): the app's callbacks that a retry's outcome
+   * runs then run where Lettuce runs them for its own timeouts.
+   */
+  private static void schedule(RedisChannelHandler<?, ?> conn, Runnable task, long delayNanos) {
+    Runnable guarded =
+        () -> {
+          try {
+            task.run();
+          } catch (Throwable t) {
+            AgentFaults.record(t);
+          }
+        };
+    conn.getResources().eventExecutorGroup().schedule(guarded, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+  }
+
+  /** After the backoff: the next attempt. */
   private static void retry(LettuceCall call) {
     @SuppressWarnings("unchecked")
     CompletableFuture<Object> app = (CompletableFuture<Object>) call.redisCommand;
@@ -181,8 +204,7 @@ public final class LettuceAttempts {
     call.attemptsAtDispatch = call.op.attempts();
     call.attemptStartNanos = System.nanoTime();
     call.current = next;
-    LettuceSession s = LettuceOperations.session(call.retryConnection);
-    if (s != null && s.inMulti) {
+    if (inMulti((RedisChannelHandler<?, ?>) call.retryConnection)) {
       // the app opened a transaction on this connection during the backoff: a command sent now
       // would be queued into it
       next.completeExceptionally(LettuceErrors.notRetriedInTransaction(call.op.operationName()));
@@ -206,6 +228,23 @@ public final class LettuceAttempts {
       cmd.completeExceptionally(
           timeout != null ? timeout : new io.lettuce.core.RedisCommandTimeoutException("Command timed out"));
     }
+  }
+
+  /** True when a command sent on {@code conn} now would be queued into an open transaction. */
+  private static boolean inMulti(RedisChannelHandler<?, ?> conn) {
+    LettuceSession s = LettuceOperations.session(conn);
+    return (s != null && s.inMulti)
+        || (conn instanceof StatefulRedisConnection && ((StatefulRedisConnection<?, ?>) conn).isMulti());
+  }
+
+  /**
+   * True when Lettuce's offline queue of {@code conn} holds the dispatched command itself: a
+   * standalone connection without tracing and without command listeners.
+   */
+  private static boolean queuesTheCommandItself(RedisChannelHandler<?, ?> conn) {
+    return conn instanceof io.lettuce.core.StatefulRedisConnectionImpl
+        && !conn.getResources().tracing().isEnabled()
+        && !(conn.getChannelWriter() instanceof io.lettuce.core.CommandListenerWriter);
   }
 
   /** An attempt after the first ended and its outcome is final: the application's command gets it. */

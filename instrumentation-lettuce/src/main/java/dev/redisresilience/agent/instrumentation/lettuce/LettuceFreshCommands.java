@@ -15,8 +15,9 @@ import java.util.Optional;
  * A new command for the next attempt of a call: same type and arguments, a new, empty output of
  * the same class (the failed attempt's output may hold an error or a partial reply, and the old
  * command may still be on a channel's stack). Only for plain commands whose output is made from
- * the codec alone (GET's ValueOutput, INCR's IntegerOutput ...): outputs that need more
- * (streaming channels, key lists) are not renewed, and those calls are not retried by the agent.
+ * the codec alone — one public constructor, taking the codec (GET's ValueOutput, INCR's
+ * IntegerOutput ...): outputs that may need more (streaming channels, MGET's and HMGET's key
+ * lists) are not renewed, and those calls are not retried by the agent.
  * Injected next to Lettuce.
  */
 final class LettuceFreshCommands {
@@ -30,8 +31,13 @@ final class LettuceFreshCommands {
         @Override
         protected Optional<Constructor<?>> computeValue(Class<?> type) {
           try {
-            Constructor<?> c = type.getConstructor(RedisCodec.class);
-            return Optional.of(c);
+            // the codec must be all it takes: an output with other constructors may have been
+            // built with more (KeyValueListOutput's keys for MGET / HMGET), which a renewed one
+            // would lack and answer wrongly
+            if (type.getConstructors().length != 1) {
+              return Optional.empty();
+            }
+            return Optional.of(type.getConstructor(RedisCodec.class));
           } catch (NoSuchMethodException | SecurityException e) {
             return Optional.empty();
           }

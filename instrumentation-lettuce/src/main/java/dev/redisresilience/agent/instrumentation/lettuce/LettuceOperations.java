@@ -63,7 +63,8 @@ public final class LettuceOperations {
     long database = session == null ? 0 : session.database;
     LettuceCall call = new LettuceCall(op, info, cmd, database, appTimeoutMillis(connection), session);
     if (session != null) {
-      if (connection instanceof StatefulRedisConnectionImpl) {
+      if (connection instanceof StatefulRedisConnectionImpl
+          && !connection.getClass().getName().endsWith("MasterReplicaConnectionImpl")) {
         call.lastServer = session.lastServer; // one server: the budget a queued command is charged to
       }
       sessionEffect(session, call);
@@ -144,6 +145,12 @@ public final class LettuceOperations {
       // the application's command is cancelled with it
       call.redisCommand.cancel();
       return;
+    }
+    RedisCommand<?, ?, ?> attempt = call.current;
+    if (attempt != null && CommandWrapper.unwrap(attempt) != rawCommand && !attempt.isDone()) {
+      // the app cancelled (or its sync wait gave up) while an agent retry was queued or in
+      // flight: that attempt is cancelled too, so that Lettuce never writes it later
+      attempt.cancel();
     }
     completed(call, null, new CancellationException());
   }

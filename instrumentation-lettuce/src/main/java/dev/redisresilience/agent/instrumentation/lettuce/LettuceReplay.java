@@ -51,6 +51,8 @@ public final class LettuceReplay {
       rc.attemptEnded(call, call.lastServer, lost);
       RetryPolicy.Refusal refusal = replayRefusal(rc, call, cmd, lost);
       if (refusal == null) {
+        // back in the offline queue until Lettuce re-sends it: a timeout there is "not written"
+        call.attemptsAtDispatch = call.op.attempts();
         continue;
       }
       it.remove();

@@ -205,6 +205,36 @@ class LettuceAgentRetriesTest {
     assertThat(get.getAttributes().get(ERROR)).isEqualTo("WRONGTYPE");
   }
 
+  /**
+   * MGET and HMGET read their reply with the keys of the command (KeyValueListOutput): an attempt
+   * renewed with an output made from the codec alone would pair the values up as keys and values.
+   * Such outputs are not renewed, so these commands are never answered with wrong data: the
+   * LOADING comes back to the app (they are not retried by the agent).
+   */
+  @Test
+  void mgetAndHmgetAreNeverAnsweredWithWrongData() throws Exception {
+    server.command("SET", "a", "1");
+    server.command("SET", "b", "2");
+    server.command("HSET", "h", "f", "x", "g", "y");
+    StatefulRedisConnection<String, String> c = connect(proxy.port());
+    proxy.injectError("MGET", "LOADING Redis is loading the dataset in memory", 1);
+    proxy.injectError("HMGET", "LOADING Redis is loading the dataset in memory", 1);
+    for (String cmd : new String[] {"MGET", "HMGET"}) {
+      CompletableFuture<List<io.lettuce.core.KeyValue<String, String>>> f =
+          cmd.equals("MGET")
+              ? c.async().mget("a", "b").toCompletableFuture()
+              : c.async().hmget("h", "f", "g").toCompletableFuture();
+      Throwable t = failureOf(f);
+      if (t == null) {
+        List<String> expected = cmd.equals("MGET") ? List.of("a=1", "b=2") : List.of("f=x", "g=y");
+        assertThat(f.get()).extracting(kv -> kv.getKey() + "=" + kv.getValue()).isEqualTo(expected);
+      } else {
+        assertThat(t).hasMessageStartingWith("LOADING");
+      }
+    }
+    assertThat(c.sync().mget("a", "b")).extracting(kv -> kv.getValue()).containsExactly("1", "2");
+  }
+
   /** The retries stop at retry.max-attempts: the last attempt's error is the call's. */
   @Test
   void retriesStopAtMaxAttempts() throws Exception {
