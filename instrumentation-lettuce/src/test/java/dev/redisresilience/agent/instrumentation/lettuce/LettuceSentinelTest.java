@@ -11,9 +11,13 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.masterreplica.MasterReplica;
 import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +32,9 @@ class LettuceSentinelTest {
   static final AttributeKey<String> ADDRESS = AttributeKey.stringKey("server.address");
   static final AttributeKey<Long> PORT = AttributeKey.longKey("server.port");
   static final AttributeKey<String> OPERATION = AttributeKey.stringKey("db.operation.name");
+  static final String FAILOVER = "redis.client.sentinel.failover";
+  static final AttributeKey<Long> PREVIOUS_PORT =
+      AttributeKey.longKey("redis.client.sentinel.previous_master.port");
   static RedisSentinels sentinels;
   static RedisClient client;
 
@@ -52,28 +59,38 @@ class LettuceSentinelTest {
     return b.build();
   }
 
+  static long sentinelDurations() {
+    long n = TestTelemetry.durationCount(TestTelemetry.attr("db.operation.name", "SENTINEL"));
+    for (int p : sentinels.sentinelPorts()) {
+      n += TestTelemetry.durationCount(TestTelemetry.attr("server.port", p));
+    }
+    return n;
+  }
+
   static void spansNameTheMaster(Function<RedisURI, StatefulRedisConnection<String, String>> connect) {
     RedisServer master = sentinels.master();
     TestTelemetry.reset();
-    long sentinelDurations =
-        TestTelemetry.durationCount(TestTelemetry.attr("db.operation.name", "SENTINEL"));
+    long sentinelDurations = sentinelDurations();
     try (StatefulRedisConnection<String, String> c = connect.apply(sentinelUri())) {
       c.sync().incr("lettuce-sentinel-spans");
       c.sync().incr("lettuce-sentinel-spans");
     }
-    List<SpanData> spans = TestTelemetry.awaitSpans(2, Duration.ofSeconds(5));
+    TestTelemetry.awaitSpans(2, Duration.ofSeconds(5));
     TestTelemetry.sleep(200); // a late sentinel span would show by now
-    spans = TestTelemetry.spans();
-    assertThat(spans).extracting(s -> s.getAttributes().get(OPERATION)).containsExactly("INCR", "INCR");
-    for (SpanData s : spans) {
+    // no span to a sentinel: no SENTINEL get-master-addr-by-name, no PSUBSCRIBE of the watch
+    List<Long> sentinelPorts = new ArrayList<>();
+    sentinels.sentinelPorts().forEach(p -> sentinelPorts.add((long) p));
+    List<SpanData> spans = TestTelemetry.spans();
+    assertThat(spans).extracting(s -> s.getAttributes().get(PORT)).doesNotContainAnyElementsOf(sentinelPorts);
+    assertThat(spans).extracting(s -> s.getAttributes().get(OPERATION)).doesNotContain("SENTINEL", "PSUBSCRIBE");
+    List<SpanData> incrs =
+        spans.stream().filter(s -> "INCR".equals(s.getAttributes().get(OPERATION))).collect(Collectors.toList());
+    assertThat(incrs).hasSize(2);
+    for (SpanData s : incrs) {
       assertThat(s.getAttributes().get(ADDRESS)).isEqualTo("127.0.0.1");
       assertThat(s.getAttributes().get(PORT)).isEqualTo((long) master.port());
     }
-    for (int p : sentinels.sentinelPorts()) {
-      assertThat(TestTelemetry.durationCount(TestTelemetry.attr("server.port", p))).isZero();
-    }
-    assertThat(TestTelemetry.durationCount(TestTelemetry.attr("db.operation.name", "SENTINEL")))
-        .isEqualTo(sentinelDurations);
+    assertThat(sentinelDurations()).isEqualTo(sentinelDurations);
   }
 
   @Test
@@ -82,7 +99,31 @@ class LettuceSentinelTest {
   }
 
   @Test
-  void masterReplicaSpansNameTheMasterAndSentinelTrafficIsNoOperation() {
-    spansNameTheMaster(uri -> MasterReplica.connect(client, StringCodec.UTF8, uri));
+  void masterReplicaFollowsAFailoverAndRecordsIt() {
+    RedisServer old = sentinels.master();
+    String key = "lettuce-sentinel-failover";
+    try (StatefulRedisConnection<String, String> c =
+        MasterReplica.connect(client, StringCodec.UTF8, sentinelUri())) {
+      long before = c.sync().incr(key);
+      TestTelemetry.reset();
+      RedisServer next = sentinels.failover();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (TestTelemetry.logCount(FAILOVER) == 0 && System.nanoTime() < deadline) {
+        TestTelemetry.sleep(20);
+      }
+      List<LogRecordData> records =
+          TestTelemetry.logs().stream()
+              .filter(l -> FAILOVER.equals(l.getEventName()))
+              .collect(Collectors.toList());
+      assertThat(records).hasSize(1);
+      assertThat(records.get(0).getAttributes().get(PORT)).isEqualTo((long) next.port());
+      assertThat(records.get(0).getAttributes().get(PREVIOUS_PORT)).isEqualTo((long) old.port());
+      // the connection recovered by itself: the next INCR runs on the new master, exactly once
+      TestTelemetry.reset();
+      assertThat(c.sync().incr(key)).isEqualTo(before + 1);
+      assertThat(next.getLong(key)).isEqualTo(before + 1);
+      List<SpanData> incrs = TestTelemetry.awaitSpans(1, Duration.ofSeconds(5));
+      assertThat(incrs.get(0).getAttributes().get(PORT)).isEqualTo((long) next.port());
+    }
   }
 }
