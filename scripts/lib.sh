@@ -9,6 +9,7 @@ as_root() {
 ensure_tools() {
   local missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)

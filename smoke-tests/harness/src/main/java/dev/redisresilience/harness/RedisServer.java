@@ -113,6 +113,11 @@ public final class RedisServer implements AutoCloseable {
 
   /** Sends one command with a raw socket (not through any client under test). */
   public String command(String... args) throws IOException {
+    return command(port, args);
+  }
+
+  /** Sends one command to any loopback port (a sentinel too) with a raw socket. */
+  static String command(int port, String... args) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
       s.setSoTimeout(5000);

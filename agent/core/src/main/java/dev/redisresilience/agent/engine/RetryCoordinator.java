@@ -46,6 +46,7 @@ public final class RetryCoordinator {
     }
     boolean blocking = call != null && call.command != null && call.command.isBlockingCommand();
     telemetry.attemptFailed(f, server, blocking);
+    MasterSwitches.attemptFailed(server, f);
     if (server != null && chargesBudget(Policies.get().retries(), f)) {
       server.budget().onRetryableFailure();
     }

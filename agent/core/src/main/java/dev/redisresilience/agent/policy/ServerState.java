@@ -13,6 +13,8 @@ public final class ServerState {
   /** 0 = up; otherwise System.nanoTime() of the first failure of the current outage. */
   private final AtomicLong downSince = new AtomicLong();
   private volatile boolean budgetExhaustedReported;
+  /** 0 = none; otherwise System.nanoTime() of the first write refused for the server's role. */
+  private final AtomicLong refusingWritesSince = new AtomicLong();
 
   ServerState(String address, int port, RetryBudget budget) {
     this.address = address;
@@ -51,6 +53,19 @@ public final class ServerState {
       return -1;
     }
     return Math.max(0, nowNanos - since);
+  }
+
+  /** The server refused a write for its role (READONLY, MASTERDOWN, NOREPLICAS): a failover? */
+  public void markRefusingWrites(long nowNanos) {
+    if (refusingWritesSince.get() == 0) {
+      refusingWritesSince.compareAndSet(0, nowNanos == 0 ? 1 : nowNanos);
+    }
+  }
+
+  /** Forgets the refusals; returns nanoseconds since the first of them, or -1 when none. */
+  public long refusingWritesEnded(long nowNanos) {
+    long since = refusingWritesSince.getAndSet(0);
+    return since == 0 ? -1 : Math.max(0, nowNanos - since);
   }
 
   /** True the first time the budget refuses a retry since it last allowed one. */

@@ -30,6 +30,9 @@ public final class ConnectionEventLog {
   static final AttributeKey<Long> NODES = AttributeKey.longKey(CLUSTER_NODES);
   static final AttributeKey<Long> ADDED = AttributeKey.longKey(CLUSTER_NODES_ADDED);
   static final AttributeKey<Long> REMOVED = AttributeKey.longKey(CLUSTER_NODES_REMOVED);
+  static final AttributeKey<String> PREVIOUS_ADDRESS = AttributeKey.stringKey(SENTINEL_PREVIOUS_ADDRESS);
+  static final AttributeKey<Long> PREVIOUS_PORT = AttributeKey.longKey(SENTINEL_PREVIOUS_PORT);
+  static final AttributeKey<Double> DOWNTIME_S = AttributeKey.doubleKey(DOWNTIME_SECONDS);
   /** The rate-limit key of events that belong to no one server (a cluster's topology). */
   private static final Object NO_SERVER = new Object();
 
@@ -130,6 +133,22 @@ public final class ConnectionEventLog {
           .setAttribute(REMOVED, (long) removed)
           .setBody("cluster topology changed: " + nodes + " nodes (+" + added + " -" + removed + ")")
           .emit();
+    }
+  }
+
+  /**
+   * A Sentinel-managed client switched from master {@code previous} to {@code next}; {@code
+   * downtimeNanos} (-1: none seen) since {@code previous} first refused a write for its role.
+   */
+  public void sentinelFailover(ServerState previous, ServerState next, long downtimeNanos) {
+    LogRecordBuilder r = record(LOG_SENTINEL_FAILOVER, next, Severity.WARN);
+    if (r != null) {
+      r.setAttribute(PREVIOUS_ADDRESS, previous.address())
+          .setAttribute(PREVIOUS_PORT, (long) previous.port());
+      if (downtimeNanos >= 0) {
+        r.setAttribute(DOWNTIME_S, downtimeNanos / 1e9);
+      }
+      r.setBody("sentinel failover: master " + name(previous) + " -> " + name(next)).emit();
     }
   }
 

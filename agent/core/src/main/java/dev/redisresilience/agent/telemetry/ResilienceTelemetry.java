@@ -221,6 +221,17 @@ public final class ResilienceTelemetry {
         .emit();
   }
 
+  /**
+   * A Sentinel-managed client switched master: a failover record, and its downtime (from the old
+   * master's first write refused for its role to the switch) as a downtime sample of the old one.
+   */
+  public void sentinelFailover(ServerState previous, ServerState next, long downtimeNanos) {
+    if (metrics && downtimeNanos >= 0) {
+      downtime.record(downtimeNanos / 1e9, server(previous));
+    }
+    connectionEvents.sentinelFailover(previous, next, downtimeNanos);
+  }
+
   public void budgetExhausted(ServerState s) {
     if (metrics) {
       budgetExhausted.add(1, server(s));

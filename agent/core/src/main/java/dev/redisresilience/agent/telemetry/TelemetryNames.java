@@ -71,6 +71,8 @@ public final class TelemetryNames {
   public static final String LOG_CONNECTION_REPLACED = "redis.client.connection.replaced";
   public static final String LOG_CLUSTER_REDIRECT = "redis.client.cluster.redirect";
   public static final String LOG_CLUSTER_TOPOLOGY_CHANGED = "redis.client.cluster.topology_changed";
+  /** A Sentinel-managed client switched to a new master (server.* = the new one). */
+  public static final String LOG_SENTINEL_FAILOVER = "redis.client.sentinel.failover";
 
   // --- connection event attributes and the counter of records the rate limit dropped ---
   public static final String EVENTS_SUPPRESSED = "redis.client.events.suppressed";
@@ -86,6 +88,9 @@ public final class TelemetryNames {
   public static final String CLUSTER_NODES = "redis.client.cluster.nodes";
   public static final String CLUSTER_NODES_ADDED = "redis.client.cluster.nodes.added";
   public static final String CLUSTER_NODES_REMOVED = "redis.client.cluster.nodes.removed";
+  /** The master a Sentinel-managed client switched away from. */
+  public static final String SENTINEL_PREVIOUS_ADDRESS = "redis.client.sentinel.previous_master.address";
+  public static final String SENTINEL_PREVIOUS_PORT = "redis.client.sentinel.previous_master.port";
 
   // --- values ---
   public static final String OUTCOME_SUCCESS = "success";

@@ -35,7 +35,8 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
         "dev.redisresilience.agent.instrumentation.jedis.JedisConnections",
         "dev.redisresilience.agent.instrumentation.jedis.JedisOperations",
         "dev.redisresilience.agent.instrumentation.jedis.JedisRetries",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisRedirects");
+        "dev.redisresilience.agent.instrumentation.jedis.JedisRedirects",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisSentinels");
   }
 
   @Override
@@ -49,6 +50,7 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
         new ClusterSlotsInstrumentation(),
         new PubSubInstrumentation(),
         new PipelineInstrumentation(),
-        new TransactionInstrumentation());
+        new TransactionInstrumentation(),
+        new SentinelInstrumentation());
   }
 }

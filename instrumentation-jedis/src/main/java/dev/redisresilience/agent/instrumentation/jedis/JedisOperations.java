@@ -113,7 +113,7 @@ public final class JedisOperations {
    */
   public static JedisAttempt attemptEnter(Object connection, Object socketFactory, CommandObject<?> co) {
     JedisConnState s = JedisConnections.state(connection, socketFactory);
-    if (s.suppressed > 0) {
+    if (s.suppressed > 0 || JedisSentinels.sentinelTraffic(s, co.getArguments())) {
       return null;
     }
     JedisCall call = JedisContext.current();
@@ -199,7 +199,7 @@ public final class JedisOperations {
    */
   public static JedisAttempt sendEnter(Object connection, Object socketFactory, CommandArguments args) {
     JedisConnState s = JedisConnections.state(connection, socketFactory);
-    if (s.suppressed > 0) {
+    if (s.suppressed > 0 || JedisSentinels.sentinelTraffic(s, args)) {
       JedisConnections.internalCommand(s, args);
       return null;
     }

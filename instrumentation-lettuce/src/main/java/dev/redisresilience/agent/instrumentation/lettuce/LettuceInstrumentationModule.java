@@ -44,7 +44,8 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceReconnectDelay",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceEndpoints",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceOfflineQueue",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceHealthChecks");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceHealthChecks",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceSentinels");
   }
 
   @Override
@@ -62,6 +63,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new EventBusInstrumentation(),
         new ReconnectDelayInstrumentation(),
         new SyncAwaitInstrumentation(),
-        new SyncTimeoutInstrumentation());
+        new SyncTimeoutInstrumentation(),
+        new MasterReplicaTopologyInstrumentation());
   }
 }

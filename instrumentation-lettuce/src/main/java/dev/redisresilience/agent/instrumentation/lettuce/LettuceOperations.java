@@ -34,6 +34,9 @@ public final class LettuceOperations {
     if (cmd == null || !(cmd instanceof CompleteableCommand) || LettuceContext.inActivation()) {
       return;
     }
+    if (LettuceSentinels.sentinelTraffic(connection)) {
+      return;
+    }
     Class<?> type = cmd.getClass();
     if (type.getName().endsWith(".TimedAsyncCommand")) {
       return; // cluster and master/replica topology refresh: the client's own traffic
