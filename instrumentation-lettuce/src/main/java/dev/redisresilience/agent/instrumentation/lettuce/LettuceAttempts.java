@@ -42,7 +42,7 @@ public final class LettuceAttempts {
 
   /** At dispatch: whether the agent may retry this command on this connection. */
   static boolean mayRetry(Object connection, LettuceSession session, RedisCommand<?, ?, ?> cmd) {
-    if (cmd.getClass() != AsyncCommand.class
+    if (!(cmd.getClass() == AsyncCommand.class || isSingleValueSubscription(cmd))
         || session.manualFlush
         || session.inMulti
         || !(connection instanceof StatefulConnection)
@@ -55,8 +55,19 @@ public final class LettuceAttempts {
     return timeouts != null && timeouts.getSource() instanceof LettuceTimeoutSource;
   }
 
+  private static final String SUBSCRIPTION_COMMAND = "io.lettuce.core.RedisPublisher$SubscriptionCommand";
+
+  /**
+   * A reactive command whose value is emitted when it completes (not a streaming output, whose
+   * elements reach the subscriber as they are read and could not be taken back).
+   */
+  private static boolean isSingleValueSubscription(RedisCommand<?, ?, ?> cmd) {
+    return cmd.getClass().getName().equals(SUBSCRIPTION_COMMAND)
+        && !(cmd.getOutput() instanceof io.lettuce.core.output.StreamingOutput);
+  }
+
   /** The call whose attempt {@code cmd} is, when the agent retries that call; otherwise null. */
-  private static LettuceCall retriedCall(AsyncCommand<?, ?, ?> cmd) {
+  private static LettuceCall retriedCall(RedisCommand<?, ?, ?> cmd) {
     RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
     if (!(raw instanceof StateHolder)) {
       return null;
@@ -69,12 +80,34 @@ public final class LettuceAttempts {
     return call.retryConnection == null || call.finishing ? null : call;
   }
 
+  /**
+   * CommandWrapper.complete() / completeExceptionally enter: only the reactive command the
+   * application subscribed to is the agent's business here (its attempts are AsyncCommands);
+   * every other wrapper (cluster, tracing) completes as always.
+   */
+  public static boolean onWrapperReply(RedisCommand<?, ?, ?> cmd) {
+    LettuceCall call = retriedCall(cmd);
+    return call != null && call.redisCommand == cmd && onReply(call, cmd);
+  }
+
+  public static boolean onWrapperFailure(RedisCommand<?, ?, ?> cmd, Throwable thrown) {
+    LettuceCall call = retriedCall(cmd);
+    return call != null && call.redisCommand == cmd && onFailure(call, cmd, thrown);
+  }
+
   /** AsyncCommand.complete() enter: true to skip it (the reply is not the call's outcome). */
   public static boolean onReply(AsyncCommand<?, ?, ?> cmd) {
     LettuceCall call = retriedCall(cmd);
-    if (call == null) {
-      return false;
-    }
+    return call != null && onReply(call, cmd);
+  }
+
+  /** AsyncCommand.completeExceptionally enter: true to skip it (a retry follows). */
+  public static boolean onFailure(AsyncCommand<?, ?, ?> cmd, Throwable thrown) {
+    LettuceCall call = retriedCall(cmd);
+    return call != null && onFailure(call, cmd, thrown);
+  }
+
+  private static boolean onReply(LettuceCall call, RedisCommand<?, ?, ?> cmd) {
     if (cmd != call.current) {
       return true; // an attempt given up earlier: its late reply is nobody's
     }
@@ -85,12 +118,7 @@ public final class LettuceAttempts {
     return failed(call, cmd, LettuceErrors.classify(cmd, null));
   }
 
-  /** AsyncCommand.completeExceptionally enter: true to skip it (a retry follows). */
-  public static boolean onFailure(AsyncCommand<?, ?, ?> cmd, Throwable thrown) {
-    LettuceCall call = retriedCall(cmd);
-    if (call == null) {
-      return false;
-    }
+  private static boolean onFailure(LettuceCall call, RedisCommand<?, ?, ?> cmd, Throwable thrown) {
     if (cmd != call.current) {
       return true;
     }
@@ -119,8 +147,8 @@ public final class LettuceAttempts {
   }
 
   /** The attempt {@code cmd} of {@code call} failed: books it, and retries when the engine says. */
-  private static boolean failed(LettuceCall call, AsyncCommand<?, ?, ?> cmd, Failure f) {
-    if (f == null || ((CompletableFuture<?>) call.redisCommand).isDone()) {
+  private static boolean failed(LettuceCall call, RedisCommand<?, ?, ?> cmd, Failure f) {
+    if (f == null || call.redisCommand.isDone()) {
       return false; // (the app's command was cancelled or its sync wait gave up: nothing to retry)
     }
     RetryCoordinator rc = LettuceRetries.coordinator();
@@ -190,17 +218,15 @@ public final class LettuceAttempts {
 
   /** After the backoff: the next attempt. */
   private static void retry(LettuceCall call) {
-    @SuppressWarnings("unchecked")
-    CompletableFuture<Object> app = (CompletableFuture<Object>) call.redisCommand;
-    if (app.isDone()) {
+    if (call.redisCommand.isDone()) {
       return; // cancelled, or the sync call's wait gave up meanwhile
     }
     AsyncCommand<Object, Object, Object> next = LettuceFreshCommands.next(call, call.redisCommand);
     if (next == null) {
-      finish(call, app, new RedisException("retry of " + call.op.operationName() + " could not be built"));
+      finish(call, new RedisException("retry of " + call.op.operationName() + " could not be built"));
       return;
     }
-    next.whenComplete((v, t) -> transfer(call, app, v, t));
+    next.whenComplete((v, t) -> transfer(call, next, v, t));
     call.attemptsAtDispatch = call.op.attempts();
     call.attemptStartNanos = System.nanoTime();
     call.current = next;
@@ -223,7 +249,7 @@ public final class LettuceAttempts {
    * A command that timed out in the offline queue and was kept there: if it is still not done,
    * this attempt's time is up too (written meanwhile, it is an ordinary timed-out attempt now).
    */
-  private static void expireAgain(LettuceCall call, AsyncCommand<?, ?, ?> cmd, Throwable timeout) {
+  private static void expireAgain(LettuceCall call, RedisCommand<?, ?, ?> cmd, Throwable timeout) {
     if (!cmd.isDone() && call.current == cmd) {
       cmd.completeExceptionally(
           timeout != null ? timeout : new io.lettuce.core.RedisCommandTimeoutException("Command timed out"));
@@ -248,24 +274,31 @@ public final class LettuceAttempts {
   }
 
   /** An attempt after the first ended and its outcome is final: the application's command gets it. */
-  private static void transfer(LettuceCall call, CompletableFuture<Object> app, Object value, Throwable t) {
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static void transfer(LettuceCall call, AsyncCommand<?, ?, ?> attempt, Object value, Throwable t) {
     try {
+      RedisCommand app = call.redisCommand;
       if (app.isDone()) {
         return; // cancelled, or a sync wait gave up
       }
-      if (t == null) {
-        app.complete(value);
+      if (t != null) {
+        finish(call, t);
+      } else if (app instanceof CompletableFuture) {
+        ((CompletableFuture<Object>) app).complete(value);
       } else {
-        finish(call, app, t);
+        // reactive: the subscription emits what its own command's output holds
+        CommandWrapper.unwrap(app).setOutput(attempt.getOutput());
+        call.finishing = true;
+        app.complete();
       }
     } catch (Throwable e) {
       AgentFaults.record(e);
     }
   }
 
-  private static void finish(LettuceCall call, CompletableFuture<Object> app, Throwable t) {
+  private static void finish(LettuceCall call, Throwable t) {
     call.finishing = true; // the app's command's own completion hook lets this one through
-    app.completeExceptionally(t);
+    call.redisCommand.completeExceptionally(t);
   }
 
   /**

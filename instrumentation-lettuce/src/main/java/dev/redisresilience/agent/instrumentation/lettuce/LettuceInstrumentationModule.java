@@ -55,6 +55,7 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new ChannelHandlerInstrumentation(),
         new ClientOptionsInstrumentation(),
         new CommandInstrumentation(),
+        new CommandWrapperInstrumentation(),
         new CommandHandlerInstrumentation(),
         new ConnectionStateInstrumentation(),
         new ConnectionEventTriggerInstrumentation(),
