@@ -63,7 +63,7 @@ public final class SupportMatrix {
             .thenComparing(Row::version, SupportMatrix::compareVersions)
             .thenComparing(Row::jdk));
     StringBuilder md = new StringBuilder();
-    md.append("| Client | Version | JDK | Agent tests | Passed | Failed | Skipped |\n");
+    md.append("| Client | Version | JDK | Tests | Passed | Failed | Skipped |\n");
     md.append("|---|---|---|---:|---:|---:|---:|\n");
     for (Row r : table) {
       int passed = r.tests() - r.failed() - r.skipped();
