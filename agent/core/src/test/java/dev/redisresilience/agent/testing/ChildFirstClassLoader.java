@@ -50,6 +50,19 @@ public final class ChildFirstClassLoader extends URLClassLoader {
     }
   }
 
+  /**
+   * A child-first class's file is looked up here only, as {@link #loadClass} does: a client older
+   * than the parent's copy must not appear to have the parent's newer classes (the agent's
+   * version gates look for marker classes with {@code getResource}).
+   */
+  @Override
+  public URL getResource(String name) {
+    if (name.endsWith(".class") && isChildFirst(name.replace('/', '.'))) {
+      return findResource(name);
+    }
+    return super.getResource(name);
+  }
+
   private boolean isChildFirst(String name) {
     for (String prefix : childFirst) {
       if (name.startsWith(prefix)) {

@@ -9,11 +9,17 @@ import java.util.Arrays;
 import java.util.List;
 import net.bytebuddy.matcher.ElementMatcher;
 
-/** Jedis 4.0+ (tested: 5.0.0, 6.0.0 via Spring Boot, 8.0.2). */
+/** Jedis 4.0+ (tested: the README's support matrix; 6.0.0 via Spring Boot). */
 public final class JedisInstrumentationModule implements InstrumentationModule {
-  // CommandArguments and Connection.executeCommand(CommandObject) exist since Jedis 4.0
+  // CommandArguments and Connection.executeCommand(CommandObject) exist since Jedis 4.0; an older
+  // Jedis is left alone, with one log line saying so
   static final ElementMatcher<ClassLoader> JEDIS_4_PLUS =
-      ClassLoaderMatchers.hasClassNamed("redis.clients.jedis.CommandArguments");
+      ClassLoaderMatchers.supportedVersion(
+          "Jedis",
+          "redis.clients:jedis",
+          "redis.clients.jedis.Jedis",
+          "redis.clients.jedis.CommandArguments",
+          "4.0 or newer");
 
   @Override
   public String name() {

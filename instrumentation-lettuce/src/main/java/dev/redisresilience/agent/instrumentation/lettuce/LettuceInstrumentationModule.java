@@ -9,12 +9,18 @@ import java.util.Arrays;
 import java.util.List;
 import net.bytebuddy.matcher.ElementMatcher;
 
-/** Lettuce 6.1+ (tested: 6.1.10, 6.6.0 via Spring Boot, 7.7.0). */
+/** Lettuce 6.1+ (tested: the README's support matrix; 6.6.0 via Spring Boot). */
 public final class LettuceInstrumentationModule implements InstrumentationModule {
   // CommandListener arrived in 6.1, together with the CommandWrapper.onComplete delegation and
-  // the event classes this instrumentation relies on
+  // the event classes this instrumentation relies on; an older Lettuce is left alone, with one log
+  // line saying so
   static final ElementMatcher<ClassLoader> LETTUCE_6_1_PLUS =
-      ClassLoaderMatchers.hasClassNamed("io.lettuce.core.event.command.CommandListener");
+      ClassLoaderMatchers.supportedVersion(
+          "Lettuce",
+          "io.lettuce:lettuce-core",
+          "io.lettuce.core.RedisClient",
+          "io.lettuce.core.event.command.CommandListener",
+          "6.1 or newer");
 
   @Override
   public String name() {
