@@ -252,6 +252,48 @@ public final class Settings {
               + " disconnected; a command beyond that fails at once with a connection error, as in"
               + " reject mode. 0 = no bound (Lettuce's default).");
 
+  // --- Smart Client Handoffs (maintenance notifications) ------------------------------------
+  public static final Setting<String> MAINTENANCE_ENABLED =
+      choice(
+          "maintenance.enabled",
+          "auto",
+          "Smart Client Handoffs: auto: opt RESP3 connections in to maintenance notifications"
+              + " (CLIENT MAINT_NOTIFICATIONS ON) where the client does not, and stay off quietly"
+              + " when the server refuses; on: the same, and say so when a server refuses; off: send"
+              + " nothing and leave pushes to the client. Lettuce 7 handles them itself; the agent"
+              + " then only reports.",
+          "auto",
+          "on",
+          "off");
+  public static final Setting<Duration> MAINTENANCE_RELAXED_TIMEOUT =
+      duration(
+          "maintenance.relaxed-timeout",
+          Duration.ofSeconds(10),
+          Duration.ZERO,
+          Duration.ofMinutes(10),
+          "Command timeout during a maintenance window (MIGRATING / FAILING_OVER until MIGRATED /"
+              + " FAILED_OVER plus this again as grace, and on a connection being moved); never"
+              + " shortens a longer timeout.");
+  public static final Setting<Duration> MAINTENANCE_MAX_WINDOW =
+      duration(
+          "maintenance.max-window",
+          Duration.ofMinutes(2),
+          Duration.ofSeconds(1),
+          Duration.ofHours(1),
+          "Longest a connection keeps relaxed timeouts when no MIGRATED / FAILED_OVER follows.");
+  public static final Setting<String> MAINTENANCE_ENDPOINT_TYPE =
+      choice(
+          "maintenance.endpoint-type",
+          "auto",
+          "moving-endpoint-type of the opt-in: auto (an IP when the client connects by IP, internal"
+              + " when it is private or loopback; else a name) or explicit.",
+          "auto",
+          "internal-ip",
+          "internal-fqdn",
+          "external-ip",
+          "external-fqdn",
+          "none");
+
   // --- Prometheus scrape endpoint ----------------------------------------------------------------
   public static final Setting<Integer> PROMETHEUS_PORT =
       integer(

@@ -47,7 +47,9 @@ public final class RetryCoordinator {
     boolean blocking = call != null && call.command != null && call.command.isBlockingCommand();
     telemetry.attemptFailed(f, server, blocking);
     MasterSwitches.attemptFailed(server, f);
-    if (server != null && chargesBudget(Policies.get().retries(), f)) {
+    if (server != null
+        && chargesBudget(Policies.get().retries(), f)
+        && !server.inMaintenance(System.nanoTime())) {
       server.budget().onRetryableFailure();
     }
   }

@@ -173,6 +173,8 @@ public final class AgentInstaller {
     installed = true;
     Telemetry.install(otel, config, spans);
     Policies.install(Policies.from(config));
+    dev.redisresilience.agent.maintenance.MaintenancePolicy.install(
+        dev.redisresilience.agent.maintenance.MaintenancePolicy.from(config));
 
     ClassLoader agentLoader = AgentInstaller.class.getClassLoader();
     ClassFileLocator adviceLocator = agentClasses;

@@ -16,6 +16,9 @@ public final class ServerState {
   /** 0 = none; otherwise System.nanoTime() of the first write refused for the server's role. */
   private final AtomicLong refusingWritesSince = new AtomicLong();
 
+  /** 0 = none; else System.nanoTime() until which the server is in a planned maintenance window. */
+  private final AtomicLong maintenanceUntil = new AtomicLong();
+
   ServerState(String address, int port, RetryBudget budget) {
     this.address = address;
     this.port = port;
@@ -66,6 +69,26 @@ public final class ServerState {
   public long refusingWritesEnded(long nowNanos) {
     long since = refusingWritesSince.getAndSet(0);
     return since == 0 ? -1 : Math.max(0, nowNanos - since);
+  }
+
+  /** A maintenance notification announced planned work on this server until {@code untilNanos}. */
+  public void markMaintenance(long untilNanos) {
+    long cur;
+    do {
+      cur = maintenanceUntil.get();
+      if (cur != 0 && cur - untilNanos >= 0) {
+        return;
+      }
+    } while (!maintenanceUntil.compareAndSet(cur, untilNanos));
+  }
+
+  /**
+   * True during a planned maintenance window: failures then are the maintenance, not evidence
+   * against the server, so they do not take from its retry budget.
+   */
+  public boolean inMaintenance(long nowNanos) {
+    long u = maintenanceUntil.get();
+    return u != 0 && nowNanos - u < 0;
   }
 
   /** True the first time the budget refuses a retry since it last allowed one. */

@@ -35,6 +35,9 @@ public final class Operation {
   static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey(TelemetryNames.OPERATION_ATTEMPTS);
   static final AttributeKey<Long> RETRY_ATTEMPT = AttributeKey.longKey(TelemetryNames.RETRY_ATTEMPT);
   static final AttributeKey<Double> RETRY_BACKOFF = AttributeKey.doubleKey(TelemetryNames.RETRY_BACKOFF);
+  static final AttributeKey<String> MAINT_NOTIFICATION =
+      AttributeKey.stringKey(TelemetryNames.MAINT_NOTIFICATION);
+  static final AttributeKey<Long> MAINT_SEQ = AttributeKey.longKey(TelemetryNames.MAINT_SEQ);
   static final AttributeKey<String> RETRY_REFUSAL = AttributeKey.stringKey(TelemetryNames.RETRY_REFUSAL);
 
   private final ClientTelemetry telemetry;
@@ -134,6 +137,13 @@ public final class Operation {
   /** The agent declined to retry: one span event saying why. */
   public void retryRefused(String reason, Failure failure) {
     event(TelemetryNames.EVENT_RETRY_REFUSED, Attributes.of(RETRY_REFUSAL, reason, ERROR, failure.errorType()));
+  }
+
+  /** A maintenance notification arrived on this operation's connection while it was in flight. */
+  public void maintenanceNotified(String notification, long seq) {
+    event(
+        TelemetryNames.EVENT_MAINT_NOTIFICATION,
+        Attributes.of(MAINT_NOTIFICATION, notification, MAINT_SEQ, seq));
   }
 
   private void event(String name, Attributes attrs) {

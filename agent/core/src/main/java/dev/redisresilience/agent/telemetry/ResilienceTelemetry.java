@@ -46,6 +46,7 @@ public final class ResilienceTelemetry {
   private final DoubleHistogram healthCheckDuration;
   private final Logger events;
   private final ConnectionEventLog connectionEvents;
+  private final MaintenanceTelemetry maintenance;
   /** Set by a client that queues commands while disconnected (Lettuce); read at collection. */
   private volatile OfflineQueues offlineQueues;
   /**
@@ -117,6 +118,7 @@ public final class ResilienceTelemetry {
     events = otel.getLogsBridge().loggerBuilder(scope).setInstrumentationVersion(version).build();
     connectionEvents =
         new ConnectionEventLog(events, m, metricsEnabled, this::server, EventRateLimit.PER_SECOND);
+    maintenance = new MaintenanceTelemetry(events, m, metricsEnabled, this::server);
   }
 
   /** The commands queued while disconnected, per server: one call per server, 0 included. */
@@ -152,6 +154,11 @@ public final class ResilienceTelemetry {
   /** Connection events as log records (connected, disconnected, reconnect attempt ...). */
   public ConnectionEventLog connectionEvents() {
     return connectionEvents;
+  }
+
+  /** Smart Client Handoffs: notifications, relaxed connections, hand-offs. */
+  public MaintenanceTelemetry maintenance() {
+    return maintenance;
   }
 
   /** Servers with cached attributes (tests). */

@@ -109,9 +109,8 @@ public final class TelemetryNames {
   /** spans, metrics or logs. */
   public static final String EXPORT_SIGNAL = "redis.resilience.export.signal";
 
-  // --- Smart Client Handoffs (maintenance): NOT EMITTED YET. The names are fixed by the
-  // cross-client convention (redis-py, go-redis, node-redis) so that the shipped dashboard and
-  // alerts already query them; the SCH work emits them under exactly these names.
+  // --- Smart Client Handoffs (maintenance): metric names shared with redis-py, go-redis and
+  // node-redis, so one dashboard serves all of them.
   /** Counter: maintenance push notifications received, by {@link #MAINT_NOTIFICATION}. */
   public static final String MAINT_NOTIFICATIONS = "redis.client.maintenance.notifications";
   /** MOVING, MIGRATING, MIGRATED, FAILING_OVER, FAILED_OVER. */
@@ -121,4 +120,25 @@ public final class TelemetryNames {
   /** Counter: connection hand-offs to a new endpoint, by {@link #HANDOFF_OUTCOME}. */
   public static final String HANDOFFS = "redis.client.connection.handoff";
   public static final String HANDOFF_OUTCOME = "outcome";
+  /** Counter: push frames ignored (malformed maintenance frames, unknown push types), by reason. */
+  public static final String MAINT_NOTIFICATIONS_REJECTED = "redis.client.maintenance.notifications.rejected";
+  /** malformed or unknown_type. */
+  public static final String MAINT_REJECT_REASON = "redis.client.maintenance.reject.reason";
+  public static final String MAINT_SEQ = "redis.client.maintenance.seq";
+  /** Seconds the server announced (MOVING: how long the old endpoint stays). */
+  public static final String MAINT_TIME = "redis.client.maintenance.time";
+  /** MOVING's new endpoint, host:port or "null" (the same endpoint, later). */
+  public static final String MAINT_ENDPOINT = "redis.client.maintenance.endpoint";
+  public static final String MAINT_SHARDS = "redis.client.maintenance.shards";
+  /** agent (the agent acts on the notification) or client (the client library does; reported only). */
+  public static final String MAINT_HANDLED_BY = "redis.client.maintenance.handled_by";
+  public static final String MAINT_HANDOFF_DURATION = "redis.client.connection.handoff.duration";
+  /** One log record per notification. */
+  public static final String LOG_MAINT_NOTIFICATION = "redis.client.maintenance.notification";
+  /** One log record per hand-off after MOVING. */
+  public static final String LOG_MAINT_HANDOFF = "redis.client.connection.handoff";
+  /** Span event on an operation in flight on a connection that received a notification. */
+  public static final String EVENT_MAINT_NOTIFICATION = "redis.client.maintenance.notification";
+  public static final String HANDLED_BY_AGENT = "agent";
+  public static final String HANDLED_BY_CLIENT = "client";
 }
