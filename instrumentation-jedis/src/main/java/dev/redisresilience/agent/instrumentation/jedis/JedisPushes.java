@@ -69,11 +69,15 @@ public final class JedisPushes {
         if (peeker.next(is) != PUSH) {
           return null;
         }
+        String buffered = peeker.pushType(is);
+        if (buffered != null && isClientType(buffered)) {
+          return null; // Jedis' own (pub/sub, CSC invalidation): Jedis reads it as without the agent
+        }
         Object frame = Protocol.read(is); // the whole push; its elements decoded as Jedis does
         List<?> list = frame instanceof List ? (List<?>) frame : null;
         String type = typeName(list);
-        if (type != null && CLIENT_TYPES.contains(type.toLowerCase(Locale.ROOT))) {
-          return frame; // Jedis' own: unchanged
+        if (isClientType(type)) {
+          return frame; // its header was not all buffered: handed back as Jedis' read returns it
         }
         if (MaintenanceNotice.typeOf(list) != null) {
           JedisMaintenance.notice(s, list);
@@ -88,6 +92,10 @@ public final class JedisPushes {
       ((Connection) connection).setBroken();
       return e;
     }
+  }
+
+  static boolean isClientType(String type) {
+    return type != null && CLIENT_TYPES.contains(type.toLowerCase(Locale.ROOT));
   }
 
   static String typeName(List<?> frame) {
@@ -139,14 +147,53 @@ public final class JedisPushes {
         }
         return ((byte[]) buf.get(is))[count.getInt(is)];
       } catch (InvocationTargetException e) {
-        Throwable t = e.getCause();
-        if (t instanceof RuntimeException) {
-          throw (RuntimeException) t;
-        }
-        throw new IllegalStateException(t);
+        throw unwrap(e);
       } catch (IllegalAccessException e) {
         throw new IllegalStateException(e);
       }
+    }
+
+    /**
+     * The type name of the push at the head of the buffer ({@code >n, $len, name} or {@code +name}),
+     * without consuming anything; null when its header is not all in the buffer yet.
+     */
+    String pushType(RedisInputStream is) {
+      try {
+        byte[] b = (byte[]) buf.get(is);
+        int end = limit.getInt(is);
+        int p = count.getInt(is) + 1; // after '>'
+        while (p < end && b[p] != '\r') {
+          p++;
+        }
+        p += 2; // CRLF
+        if (p >= end) {
+          return null;
+        }
+        byte kind = b[p++];
+        if (kind == '+') {
+          int start = p;
+          while (p < end && b[p] != '\r') {
+            p++;
+          }
+          return p < end ? new String(b, start, p - start, StandardCharsets.UTF_8) : null;
+        }
+        if (kind != '$') {
+          return null;
+        }
+        int len = 0;
+        while (p < end && b[p] >= '0' && b[p] <= '9' && len < 1 << 20) {
+          len = len * 10 + (b[p++] - '0');
+        }
+        p += 2;
+        return p + len <= end ? new String(b, p, len, StandardCharsets.UTF_8) : null;
+      } catch (IllegalAccessException e) {
+        return null;
+      }
+    }
+
+    private static RuntimeException unwrap(InvocationTargetException e) {
+      Throwable t = e.getCause();
+      return t instanceof RuntimeException ? (RuntimeException) t : new IllegalStateException(t);
     }
   }
 }

@@ -17,6 +17,8 @@ import dev.redisresilience.harness.MaintenanceSimulator.Endpoint;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPubSub;
 import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
@@ -177,5 +180,46 @@ class JedisMaintenanceResp3Test {
         .filteredOn(l -> LOG_MAINT_NOTIFICATION.equals(l.getEventName()))
         .extracting(l -> l.getBodyValue().asString())
         .anySatisfy(b -> assertThat(b).startsWith("MIGRATING"));
+  }
+
+  @Test
+  void pubSubPushesStayWithJedisAndAMaintenancePushBetweenThemIsConsumed() throws Exception {
+    long migrating = notifications("MIGRATING");
+    try (MaintenanceSimulator sim = MaintenanceSimulator.start();
+        Jedis subscriber = resp3(sim);
+        Jedis publisher = new Jedis(HOST, sim.server(Endpoint.PRIMARY).port())) {
+      CountDownLatch subscribed = new CountDownLatch(1);
+      CompletableFuture<String> received = new CompletableFuture<>();
+      JedisPubSub listener =
+          new JedisPubSub() {
+            @Override
+            public void onSubscribe(String channel, int count) {
+              subscribed.countDown();
+            }
+
+            @Override
+            public void onMessage(String channel, String message) {
+              received.complete(message);
+              unsubscribe();
+            }
+          };
+      Thread t = new Thread(() -> {
+        try {
+          subscriber.subscribe(listener, "news");
+        } catch (RuntimeException e) {
+          received.completeExceptionally(e);
+        }
+      });
+      t.start();
+      assertThat(subscribed.await(5, TimeUnit.SECONDS)).isTrue();
+      ClientRecord rec = sim.awaitClient(r -> r.commandNames().contains("SUBSCRIBE"), Duration.ofSeconds(5));
+      sim.push(rec, MaintenanceNotification.migrating(3, 15, "1"));
+      settle();
+      publisher.publish("news", "hello");
+      assertThat(received.get(5, TimeUnit.SECONDS)).isEqualTo("hello");
+      t.join(5_000);
+      assertThat(subscriber.ping()).isEqualTo("PONG");
+    }
+    assertThat(notifications("MIGRATING") - migrating).isEqualTo(1);
   }
 }
