@@ -50,6 +50,7 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         named("readProtocolWithCheckingBroken").and(takesArguments(0)),
         getClass().getName() + "$ReadAdvice");
     t.applyAdvice(named("flush").and(takesArguments(0)), getClass().getName() + "$FlushAdvice");
+    t.applyAdvice(named("disconnect").and(takesArguments(0)), getClass().getName() + "$DisconnectAdvice");
     // pool validation and the cluster's random-node probe: never an application operation
     t.applyAdvice(named("ping").and(takesArguments(0)), getClass().getName() + "$InternalAdvice");
   }
@@ -207,6 +208,14 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         returned = taken;
       }
       JedisOperations.readExit(conn, thrown);
+    }
+  }
+
+  /** The socket is closed: its maintenance state (relaxed timeouts) ends with it. */
+  public static class DisconnectAdvice {
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.This Object conn) {
+      JedisMaintenance.disconnected(conn);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.redisresilience.agent.instrumentation.jedis;
 
 import dev.redisresilience.agent.AgentLog;
+import dev.redisresilience.agent.bootstrap.StateHolder;
 import dev.redisresilience.agent.maintenance.ConnectionMaintenance;
 import dev.redisresilience.agent.maintenance.MaintenanceNotice;
 import dev.redisresilience.agent.maintenance.MaintenancePolicy;
@@ -101,6 +102,20 @@ public final class JedisMaintenance {
       telemetry().relaxable(cm);
     }
     cm.apply(n, p, System.nanoTime());
+  }
+
+  /** Connection.disconnect exit: a new socket starts without maintenance state. */
+  public static void disconnected(Object connection) {
+    if (!(connection instanceof StateHolder)) {
+      return;
+    }
+    JedisConnState s = JedisConnections.state(connection);
+    ConnectionMaintenance cm = s.maintenance;
+    if (cm != null) {
+      cm.closed();
+      s.maintenance = null;
+      s.relaxedToMillis = 0;
+    }
   }
 
   /** A push nobody knows, on a connection whose replies it would otherwise replace. */

@@ -5,6 +5,7 @@ import static dev.redisresilience.agent.telemetry.TelemetryNames.MAINT_NOTIFICAT
 import static dev.redisresilience.agent.telemetry.TelemetryNames.MAINT_NOTIFICATIONS;
 import static dev.redisresilience.agent.telemetry.TelemetryNames.MAINT_NOTIFICATIONS_REJECTED;
 import static dev.redisresilience.agent.telemetry.TelemetryNames.MAINT_REJECT_REASON;
+import static dev.redisresilience.agent.telemetry.TelemetryNames.RELAXED_TIMEOUT_CONNECTIONS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -161,6 +162,7 @@ class JedisMaintenanceResp3Test {
       sim.push(rec, MaintenanceNotification.migrating(2, 30, "1"));
       settle();
       assertThat(jedis.ping()).isEqualTo("PONG"); // reads the notification
+      assertThat(TestTelemetry.counter(RELAXED_TIMEOUT_CONNECTIONS, TestTelemetry.any())).isEqualTo(1);
       sim.slowReplies(Duration.ofSeconds(3), Duration.ofSeconds(2));
       assertThat(jedis.get("k")).isEqualTo("v"); // 3 s reply, 1 s command timeout: relaxed to 4 s
       sim.stopSlowReplies(Endpoint.PRIMARY);
@@ -174,6 +176,7 @@ class JedisMaintenanceResp3Test {
           .isInstanceOf(JedisConnectionException.class)
           .hasRootCauseInstanceOf(SocketTimeoutException.class);
     }
+    assertThat(TestTelemetry.counter(RELAXED_TIMEOUT_CONNECTIONS, TestTelemetry.any())).isZero();
     assertThat(notifications("MIGRATING") - migrating).isEqualTo(1);
     assertThat(notifications("MIGRATED") - migrated).isEqualTo(1);
     assertThat(TestTelemetry.logs())
@@ -221,5 +224,24 @@ class JedisMaintenanceResp3Test {
       assertThat(subscriber.ping()).isEqualTo("PONG");
     }
     assertThat(notifications("MIGRATING") - migrating).isEqualTo(1);
+  }
+
+  @Test
+  void aClosedConnectionNoLongerCountsAsRelaxed() {
+    try (MaintenanceSimulator sim = MaintenanceSimulator.start()) {
+      Jedis jedis = resp3(sim);
+      assertThat(jedis.ping()).isEqualTo("PONG");
+      ClientRecord rec = sim.awaitClient(ClientRecord::optedIn, Duration.ofSeconds(5));
+      sim.push(rec, MaintenanceNotification.failingOver(4, 30, "1")); // no end follows
+      settle();
+      assertThat(jedis.ping()).isEqualTo("PONG");
+      assertThat(relaxedConnections(sim.primaryPort())).isEqualTo(1);
+      jedis.close();
+      assertThat(relaxedConnections(sim.primaryPort())).isZero();
+    }
+  }
+
+  static long relaxedConnections(int port) {
+    return TestTelemetry.counter(RELAXED_TIMEOUT_CONNECTIONS, TestTelemetry.attr("server.port", port));
   }
 }
