@@ -16,8 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Spring Boot 3 executable fat jars (LaunchedClassLoader, nested jars) with
- * spring-boot-starter-data-redis on Lettuce and on Jedis, run with java -jar and the agent.
+ * Spring Boot 3.5 and 4.0 executable fat jars (LaunchedClassLoader, nested jars) with
+ * spring-boot-starter-data-redis on Lettuce and on Jedis, run with java -jar and the agent. The
+ * spring4-* apps are the same sources built against Spring Boot 4.0 (and the client versions it
+ * resolves: Lettuce 7.7, Jedis 8.0); every scenario runs for every app it applies to.
  */
 class SpringBootAppsIT {
   static RedisServer redis;
@@ -44,7 +46,9 @@ class SpringBootAppsIT {
   @ParameterizedTest
   @CsvSource({
     "spring-lettuce-app, lettuce, LettuceConnectionFactory",
-    "spring-jedis-app, jedis, JedisConnectionFactory"
+    "spring-jedis-app, jedis, JedisConnectionFactory",
+    "spring4-lettuce-app, lettuce, LettuceConnectionFactory",
+    "spring4-jedis-app, jedis, JedisConnectionFactory"
   })
   void exportsExactlyTheSixOperations(String app, String client, String factory) {
     ForkedJvm.Result r =
@@ -90,11 +94,12 @@ class SpringBootAppsIT {
    * not answered after it reconnects, which would run an INCR twice. With the agent, every INCR
    * the app saw succeed is on the server exactly once, and none ran twice.
    */
-  @org.junit.jupiter.api.Test
-  void lettuceAppsIncrCounterStaysExactWhileConnectionsAreKilled() throws Exception {
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"spring-lettuce-app", "spring4-lettuce-app"})
+  void lettuceAppsIncrCounterStaysExactWhileConnectionsAreKilled(String app) throws Exception {
     int total = 3000;
     ForkedJvm jvm =
-        SmokeSupport.withAgent(SmokeSupport.bootJar("spring-lettuce-app"), receiver, "http/protobuf")
+        SmokeSupport.withAgent(SmokeSupport.bootJar(app), receiver, "http/protobuf")
             .sysProp("app.incr.count", String.valueOf(total))
             .args("--spring.data.redis.port=" + redis.port(), "--spring.data.redis.host=127.0.0.1")
             .build()
@@ -145,9 +150,9 @@ class SpringBootAppsIT {
       }
     }
     System.out.printf(
-        "spring-lettuce-app under CLIENT KILL every 50 ms: %d INCRs, %d acknowledged, %d failed,"
+        "%s under CLIENT KILL every 50 ms: %d INCRs, %d acknowledged, %d failed,"
             + " %d duplicates, %d lost, %d clients killed%n",
-        total, acknowledged, failed, duplicates, lost, killed.get());
+        app, total, acknowledged, failed, duplicates, lost, killed.get());
     assertThat(killed.get()).as("connections were killed while the INCRs ran").isGreaterThanOrEqualTo(5);
     assertThat(duplicates).as("INCRs that ran twice").isZero();
     assertThat(acknowledged)

@@ -2,6 +2,7 @@ package dev.redisresilience.agent.testing;
 
 import dev.redisresilience.agent.config.AgentConfig;
 import dev.redisresilience.agent.config.ConfigLoader;
+import dev.redisresilience.agent.maintenance.MaintenancePolicy;
 import dev.redisresilience.agent.policy.Policies;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,9 +13,11 @@ import java.util.Map;
  */
 public final class PolicyOverride implements AutoCloseable {
   private final Policies previous;
+  private final MaintenancePolicy previousMaintenance;
 
   private PolicyOverride(Map<String, String> settings) {
     previous = Policies.get();
+    previousMaintenance = MaintenancePolicy.get();
     Map<String, String> props = new HashMap<>();
     settings.forEach((k, v) -> props.put("redis.resilience." + k, v));
     AgentConfig config = ConfigLoader.load(props, Map.of());
@@ -22,6 +25,7 @@ public final class PolicyOverride implements AutoCloseable {
       throw new IllegalArgumentException(config.problems().toString());
     }
     Policies.install(Policies.from(config));
+    MaintenancePolicy.install(MaintenancePolicy.from(config));
   }
 
   public static PolicyOverride with(String... keyValues) {
@@ -35,5 +39,6 @@ public final class PolicyOverride implements AutoCloseable {
   @Override
   public void close() {
     Policies.install(previous);
+    MaintenancePolicy.install(previousMaintenance);
   }
 }

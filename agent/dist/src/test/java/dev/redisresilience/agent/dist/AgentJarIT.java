@@ -129,6 +129,52 @@ class AgentJarIT {
             "dev.redisresilience.agent.shaded.io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider");
   }
 
+  /** The service file's provider lines, without comments and blanks. */
+  static List<String> providers(JarFile jar, String iface) throws Exception {
+    List<String> lines = new ArrayList<>();
+    JarEntry entry = jar.getJarEntry("META-INF/services/" + iface);
+    if (entry == null) {
+      return lines;
+    }
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(jar.getInputStream(entry), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        line = line.trim();
+        if (!line.isEmpty() && !line.startsWith("#")) {
+          lines.add(line);
+        }
+      }
+    }
+    return lines;
+  }
+
+  @Test
+  void bothOtlpProtocolsHaveExactlyOneSender() throws Exception {
+    String spi = "dev.redisresilience.agent.shaded.io.opentelemetry.sdk.common.export.";
+    try (JarFile jar = new JarFile(jar().toFile())) {
+      // exactly one provider each, so the exporter never has to pick (and warn)
+      assertThat(providers(jar, spi + "HttpSenderProvider"))
+          .containsExactly(
+              "dev.redisresilience.agent.shaded.io.opentelemetry.exporter.sender.okhttp.internal.OkHttpHttpSenderProvider");
+      assertThat(providers(jar, spi + "GrpcSenderProvider"))
+          .containsExactly(
+              "dev.redisresilience.agent.shaded.io.opentelemetry.exporter.sender.okhttp.internal.OkHttpGrpcSenderProvider");
+    }
+  }
+
+  /**
+   * A ceiling that holds the gain of the minimized OkHttp/Okio/Kotlin (10.3 MB before). Issue 12's
+   * target is 8 MB; what still stands between is OkHttp and the Kotlin stdlib (about 2.4 MB after
+   * minimizing), needed for gRPC since OpenTelemetry offers no JDK gRPC sender, and for
+   * http/protobuf until the JDK sender can be loaded beside the boot path (java.net.http is not
+   * visible to boot-path classes).
+   */
+  @Test
+  void jarStaysUnderItsSizeCeiling() throws Exception {
+    assertThat(Files.size(jar())).isLessThanOrEqualTo(9_000_000L);
+  }
+
   @Test
   void manifestMakesItAJavaAgentOfThisBuildsVersion() throws Exception {
     try (JarFile jar = new JarFile(jar().toFile())) {

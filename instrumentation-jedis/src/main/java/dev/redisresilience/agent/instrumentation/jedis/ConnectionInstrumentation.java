@@ -50,6 +50,7 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         named("readProtocolWithCheckingBroken").and(takesArguments(0)),
         getClass().getName() + "$ReadAdvice");
     t.applyAdvice(named("flush").and(takesArguments(0)), getClass().getName() + "$FlushAdvice");
+    t.applyAdvice(named("disconnect").and(takesArguments(0)), getClass().getName() + "$DisconnectAdvice");
     // pool validation and the cluster's random-node probe: never an application operation
     t.applyAdvice(named("ping").and(takesArguments(0)), getClass().getName() + "$InternalAdvice");
   }
@@ -93,11 +94,15 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         @Advice.This Object conn,
         @Advice.FieldValue("socketFactory") Object factory,
         @Advice.Argument(0) JedisClientConfig config) {
-      return JedisConnections.handshake(conn, factory, config);
+      JedisConnState s = JedisConnections.handshake(conn, factory, config);
+      JedisMaintenance.handshaking(s, config);
+      return s;
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.Enter JedisConnState state, @Advice.Thrown Throwable thrown) {
+    public static void exit(
+        @Advice.This Object conn, @Advice.Enter JedisConnState state, @Advice.Thrown Throwable thrown) {
+      JedisMaintenance.optIn(conn, state, thrown);
       JedisConnections.handshakeDone(state, thrown);
     }
   }
@@ -177,10 +182,40 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
     }
   }
 
+  /**
+   * A reply's read. On RESP3 the enter advice first consumes the push frames waiting before the
+   * reply (JedisPushes); it skips Jedis' read when it hands back a push of Jedis' own (returned as
+   * the read's result) or failed reading (thrown, as Jedis' read would have).
+   */
   public static class ReadAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+    public static Object enter(
+        @Advice.This Object conn,
+        @Advice.FieldValue("inputStream") Object in,
+        @Advice.FieldValue("socket") Object socket) {
+      return JedisPushes.beforeRead(conn, in, socket);
+    }
+
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    public static void exit(@Advice.This Object conn, @Advice.Thrown Throwable thrown) {
+    public static void exit(
+        @Advice.This Object conn,
+        @Advice.Enter Object taken,
+        @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
+        @Advice.Thrown(readOnly = false) Throwable thrown) {
+      if (taken instanceof Throwable) {
+        thrown = (Throwable) taken;
+      } else if (taken != null) {
+        returned = taken;
+      }
       JedisOperations.readExit(conn, thrown);
+    }
+  }
+
+  /** The socket is closed: its maintenance state (relaxed timeouts) ends with it. */
+  public static class DisconnectAdvice {
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+    public static void exit(@Advice.This Object conn) {
+      JedisMaintenance.disconnected(conn);
     }
   }
 

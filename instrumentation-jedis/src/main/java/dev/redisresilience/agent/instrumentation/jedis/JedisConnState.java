@@ -1,6 +1,7 @@
 package dev.redisresilience.agent.instrumentation.jedis;
 
 import dev.redisresilience.agent.engine.ConnectionState;
+import dev.redisresilience.agent.maintenance.ConnectionMaintenance;
 import dev.redisresilience.agent.telemetry.Operation;
 import java.util.ArrayDeque;
 
@@ -37,6 +38,13 @@ public final class JedisConnState extends ConnectionState {
    * for that command, whose session effect is already booked.
    */
   public boolean inCommand;
+  /** The handshake asked for RESP3 (Jedis 5+): push frames may arrive before any reply. */
+  public boolean resp3;
+  /** Maintenance state, made at the first notification on this connection (null before). */
+  public ConnectionMaintenance maintenance;
+  /** The socket's read timeout before the agent relaxed it, and the relaxed one (0: not relaxed). */
+  public int relaxedFromMillis;
+  public int relaxedToMillis;
 
   /**
    * Commands sent with sendCommand whose reply has not been read yet (legacy Jedis style). A

@@ -42,7 +42,9 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
         "dev.redisresilience.agent.instrumentation.jedis.JedisOperations",
         "dev.redisresilience.agent.instrumentation.jedis.JedisRetries",
         "dev.redisresilience.agent.instrumentation.jedis.JedisRedirects",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisSentinels");
+        "dev.redisresilience.agent.instrumentation.jedis.JedisSentinels",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisMaintenance",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisPushes");
   }
 
   @Override
