@@ -45,6 +45,8 @@ public final class DashboardSnapshot {
       fault(faults, tl.loadingFrom, tl.loadingTo, "some GETs answered -LOADING");
       fault(faults, tl.slowFrom, tl.slowTo, "replies take 1.5 s (timeout 1 s)");
       fault(faults, tl.kill, tl.restart, "redis-server killed, restarted");
+      fault(faults, tl.migratingFrom, tl.migratedAt, "maintenance: MIGRATING, replies take 1.5 s");
+      fault(faults, tl.movingAt, tl.movingAt + 1, "MOVING to a second redis-server");
       root.put("seconds", run.end.getEpochSecond() - t0);
       root.put("note", "no collector all along: OTLP span and log exports go to a closed port");
       // panels in dashboard order, each with its queries' series

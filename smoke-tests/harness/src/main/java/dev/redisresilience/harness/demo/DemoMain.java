@@ -1,7 +1,8 @@
 package dev.redisresilience.harness.demo;
 
-import dev.redisresilience.harness.FaultProxy;
 import dev.redisresilience.harness.ForkedJvm;
+import dev.redisresilience.harness.MaintenanceSimulator;
+import dev.redisresilience.harness.MaintenanceSimulator.Endpoint;
 import dev.redisresilience.harness.MetricPoint;
 import dev.redisresilience.harness.OtlpReceiver;
 import dev.redisresilience.harness.ReceivedSpan;
@@ -18,8 +19,10 @@ import java.util.TreeMap;
 
 /**
  * The README's demo: a local redis-server, an embedded OTLP receiver, and the demo app with the
- * agent attached. Prints a once-a-second summary of what the agent reports, including an outage
- * (redis-server killed with SIGKILL and restarted) in the middle.
+ * agent attached. Prints a once-a-second summary of what the agent reports through the faults of
+ * {@link FaultTimeline}: LOADING errors, slow replies, an outage (redis-server killed with SIGKILL
+ * and restarted), a maintenance window and a MOVING to a second redis-server, pushed the way Redis
+ * Software pushes them (the maintenance simulator in front of the servers).
  *
  * <p>Args: agentJar appsDir [seconds]
  */
@@ -54,20 +57,21 @@ public final class DemoMain {
 
   private void run(Path agent, Path apps, int seconds) throws Exception {
     try (RedisServer redis = RedisServer.start();
-        FaultProxy proxy = FaultProxy.start(redis.port());
+        RedisServer target = RedisServer.start();
+        MaintenanceSimulator sim = MaintenanceSimulator.start(redis, target);
         OtlpReceiver receiver = OtlpReceiver.startHttpOnly()) {
       receiver.onSpan(this::onSpan);
       Path appDir = apps.resolve("demo-app");
       String cp = appDir.resolve("target/classes") + java.io.File.pathSeparator
           + Files.readString(appDir.resolve("target/classpath.txt")).trim();
       FaultTimeline tl = new FaultTimeline(seconds);
-      System.out.println("redis-server on 127.0.0.1:" + redis.port() + " behind a fault proxy on 127.0.0.1:"
-          + proxy.port() + ", OTLP receiver on " + receiver.httpEndpoint() + ", agent " + agent.getFileName());
-      System.out.println("demo app: 2 Jedis threads + 1 Lettuce thread, ~300 calls/s each, for " + seconds + "s.");
-      System.out.println("faults: " + tl.loadingFrom + "s-" + tl.loadingTo + "s 20 GETs a second are answered"
-          + " -LOADING; " + tl.slowFrom + "s-" + tl.slowTo + "s replies take 1.5s (the app's"
-          + " timeout is 1s); at " + tl.kill + "s redis-server is killed (SIGKILL), at " + tl.restart
-          + "s it is back.\n");
+      System.out.println("redis-server on 127.0.0.1:" + redis.port() + " behind a fault and maintenance"
+          + " proxy on 127.0.0.1:" + sim.primaryPort() + " (MOVING target: redis-server on 127.0.0.1:"
+          + target.port() + " behind " + sim.targetAddress() + "), OTLP receiver on "
+          + receiver.httpEndpoint() + ", agent " + agent.getFileName());
+      System.out.println("demo app: 2 Jedis threads (a pool, RESP3) + 1 Lettuce thread (async), ~300"
+          + " calls/s each, for " + seconds + "s.");
+      System.out.println("faults: " + tl.describe() + "\n");
       ForkedJvm app =
           ForkedJvm.builder()
               .name("demo-app")
@@ -80,7 +84,7 @@ public final class DemoMain {
               .env("OTEL_SERVICE_NAME", "demo-app")
               .classpath(cp)
               .mainClass("dev.redisresilience.apps.demo.DemoApp")
-              .args("127.0.0.1", String.valueOf(proxy.port()), String.valueOf(seconds), "300")
+              .args("127.0.0.1", String.valueOf(sim.primaryPort()), String.valueOf(seconds), "300")
               .build()
               .start();
 
@@ -101,7 +105,7 @@ public final class DemoMain {
       Map<String, Double> lastCounters = new TreeMap<>();
       for (int t = 1; t <= seconds + 2 && app.isAlive(); t++) {
         Thread.sleep(1000);
-        String marker = tl.apply(t, redis, proxy);
+        String marker = tl.apply(t, sim);
         List<double[]> w;
         Map<String, Integer> e;
         synchronized (this) {
@@ -137,6 +141,9 @@ public final class DemoMain {
       for (String line : r.agentLines()) {
         System.out.println(line);
       }
+      System.out.println("MOVING: " + sim.clients(Endpoint.TARGET).size() + " connections made to the"
+          + " target, " + commands(sim, Endpoint.TARGET) + " commands sent there; "
+          + (long) receiver.total("redis.client.connection.handoff", a -> true) + " hand-offs reported");
       synchronized (this) {
         System.out.println("receiver: " + totalSpans + " spans, db.client.operation.duration count "
             + histogram + " (one per operation)");
@@ -146,6 +153,10 @@ public final class DemoMain {
         System.exit(1);
       }
     }
+  }
+
+  static long commands(MaintenanceSimulator sim, Endpoint e) {
+    return sim.clients(e).stream().mapToLong(c -> c.commands().size()).sum();
   }
 
   static String pct(List<Double> sorted, double p) {

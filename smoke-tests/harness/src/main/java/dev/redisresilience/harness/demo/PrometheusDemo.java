@@ -1,6 +1,6 @@
 package dev.redisresilience.harness.demo;
 
-import dev.redisresilience.harness.FaultProxy;
+import dev.redisresilience.harness.MaintenanceSimulator;
 import dev.redisresilience.harness.ForkedJvm;
 import dev.redisresilience.harness.Ports;
 import dev.redisresilience.harness.Prometheus;
@@ -39,6 +39,11 @@ public final class PrometheusDemo implements AutoCloseable {
   /** The agent endpoint's /metrics body, fetched two seconds after redis-server came back. */
   public final String lastScrape;
   public final FaultTimeline timeline;
+  /**
+   * The app runs this much longer than the timeline: it starts before t = 1 (Prometheus must have
+   * scraped its first operations), and the last faults must still find it running.
+   */
+  static final int APP_EXTRA_SECONDS = 6;
 
   private PrometheusDemo(
       Prometheus prometheus,
@@ -71,7 +76,8 @@ public final class PrometheusDemo implements AutoCloseable {
     int metricsPort = Ports.free();
     Prometheus prom = Prometheus.start(List.of("127.0.0.1:" + metricsPort), ruleFile);
     try (RedisServer redis = RedisServer.start();
-        FaultProxy proxy = FaultProxy.start(redis.port())) {
+        RedisServer target = RedisServer.start();
+        MaintenanceSimulator sim = MaintenanceSimulator.start(redis, target)) {
       Path appDir = appsDir.resolve("demo-app");
       String cp;
       try {
@@ -81,13 +87,10 @@ public final class PrometheusDemo implements AutoCloseable {
         throw new UncheckedIOException("build the apps first (mvn package): " + appDir, e);
       }
       FaultTimeline tl = new FaultTimeline(seconds);
-      log.println("redis-server 127.0.0.1:" + redis.port() + " behind a fault proxy on 127.0.0.1:"
-          + proxy.port() + "; the agent serves 127.0.0.1:" + metricsPort + "/metrics; prometheus on "
+      log.println("redis-server 127.0.0.1:" + redis.port() + " behind a fault and maintenance proxy on"
+          + " 127.0.0.1:" + sim.primaryPort() + "; the agent serves 127.0.0.1:" + metricsPort + "/metrics; prometheus on "
           + prom.base() + " scrapes it every second");
-      log.println("faults: " + tl.loadingFrom + "s-" + tl.loadingTo + "s 20 GETs a second answered"
-          + " -LOADING; " + tl.slowFrom + "s-" + tl.slowTo + "s replies take 1.5s (app timeout 1s);"
-          + " " + tl.kill + "s redis-server killed (SIGKILL), " + tl.restart + "s restarted; all"
-          + " along, no collector (OTLP to a closed port)");
+      log.println("faults: " + tl.describe() + " All along, no collector (OTLP to a closed port).");
       int closedPort = Ports.free();
       ForkedJvm jvm =
           ForkedJvm.builder()
@@ -104,7 +107,7 @@ public final class PrometheusDemo implements AutoCloseable {
               .env("OTEL_BLRP_SCHEDULE_DELAY", "200")
               .classpath(cp)
               .mainClass("dev.redisresilience.apps.demo.DemoApp")
-              .args("127.0.0.1", String.valueOf(proxy.port()), String.valueOf(seconds), "300")
+              .args("127.0.0.1", String.valueOf(sim.primaryPort()), String.valueOf(seconds + APP_EXTRA_SECONDS), "300")
               .build()
               .start();
       // the timeline starts once Prometheus has scraped the app's first operations
@@ -117,11 +120,11 @@ public final class PrometheusDemo implements AutoCloseable {
       String lastScrape = "";
       for (int t = 1; t <= seconds && jvm.isAlive(); t++) {
         Thread.sleep(1000);
-        String marker = tl.apply(t, redis, proxy);
+        String marker = tl.apply(t, sim);
         if (!marker.isEmpty()) {
           log.println(t + "s" + marker);
         }
-        if (t == tl.restart + 2) { // every fault has left its series by then
+        if (t == tl.movingAt + 2) { // every fault has left its series by then
           lastScrape = scrape(metricsPort);
         }
       }

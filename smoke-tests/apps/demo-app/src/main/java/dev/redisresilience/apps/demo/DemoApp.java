@@ -7,9 +7,12 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
+import redis.clients.jedis.RedisProtocol;
 
 /**
  * The demo's application: an ordinary service doing Redis work with Jedis (a pool, two threads)
@@ -30,7 +33,9 @@ public final class DemoApp {
 
     JedisPoolConfig cfg = new JedisPoolConfig();
     cfg.setMaxTotal(4);
-    JedisPool pool = new JedisPool(cfg, host, port, 1000);
+    // RESP3: the protocol Redis Software's maintenance notifications (Smart Client Handoffs) need
+    JedisPool pool = new JedisPool(cfg, new HostAndPort(host, port),
+        DefaultJedisClientConfig.builder().timeoutMillis(1000).protocol(RedisProtocol.RESP3).build());
     RedisClient lettuce = RedisClient.create(RedisURI.builder().withHost(host).withPort(port)
         .withTimeout(Duration.ofSeconds(1)).build());
 
