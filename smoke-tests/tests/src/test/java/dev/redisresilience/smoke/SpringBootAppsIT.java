@@ -89,14 +89,16 @@ class SpringBootAppsIT {
   }
 
   /**
-   * The Lettuce app's INCRs (StringRedisTemplate, 4 threads, one key per call) while every client
+   * Each app's INCRs (StringRedisTemplate, 4 threads, one key per call) while every client
    * connection is killed every 50 ms (CLIENT KILL TYPE normal): Lettuce re-sends what was sent and
-   * not answered after it reconnects, which would run an INCR twice. With the agent, every INCR
-   * the app saw succeed is on the server exactly once, and none ran twice.
+   * not answered after it reconnects, which would run an INCR twice; the agent's Jedis retries
+   * must not re-run an INCR whose outcome is unknown. With the agent, every INCR the app saw
+   * succeed is on the server exactly once, and none ran twice.
    */
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"spring-lettuce-app", "spring4-lettuce-app"})
-  void lettuceAppsIncrCounterStaysExactWhileConnectionsAreKilled(String app) throws Exception {
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"spring-lettuce-app", "spring4-lettuce-app", "spring-jedis-app", "spring4-jedis-app"})
+  void incrCounterStaysExactWhileConnectionsAreKilled(String app) throws Exception {
     int total = 3000;
     ForkedJvm jvm =
         SmokeSupport.withAgent(SmokeSupport.bootJar(app), receiver, "http/protobuf")
