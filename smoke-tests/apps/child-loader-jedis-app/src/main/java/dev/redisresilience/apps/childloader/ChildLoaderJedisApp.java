@@ -10,8 +10,9 @@ import java.util.List;
 /**
  * Loads Jedis from a URLClassLoader of its own (parent: the platform loader, so Jedis is visible
  * neither to the app loader nor to the system loader) and drives it through reflection: SET, GET,
- * INCR on a Jedis from a JedisPool. Run with only this app's classes on the class path. Args: redis port,
- * the Jedis class path (the jars, path-separated).
+ * INCR, INCR on a Jedis from a JedisPool. Run with only this app's classes on the class path. Args:
+ * redis port, the Jedis class path (the jars, path-separated). A failed INCR prints
+ * {@code incr=FAIL <exception class>} and the app goes on, as a service would.
  */
 public final class ChildLoaderJedisApp {
   public static void main(String[] args) throws Exception {
@@ -34,13 +35,23 @@ public final class ChildLoaderJedisApp {
         Method incr = jedisClass.getMethod("incr", String.class);
         System.out.println("RESULT set=" + set.invoke(jedis, "child:key", "v"));
         System.out.println("RESULT get=" + get.invoke(jedis, "child:key"));
-        System.out.println("RESULT incr=" + incr.invoke(jedis, "child:counter"));
+        System.out.println("RESULT incr=" + call(incr, jedis, "child:counter"));
+        System.out.println("RESULT incr=" + call(incr, jedis, "child:counter"));
         jedisClass.getMethod("close").invoke(jedis); // back to the pool
       } finally {
         poolClass.getMethod("close").invoke(pool);
       }
     }
     System.out.println("RESULT done");
+  }
+
+  /** The method's result, or FAIL and the class of what it threw. */
+  private static Object call(Method m, Object target, Object... args) throws IllegalAccessException {
+    try {
+      return m.invoke(target, args);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      return "FAIL " + e.getCause().getClass().getName();
+    }
   }
 
   private static boolean onAppPath() {
