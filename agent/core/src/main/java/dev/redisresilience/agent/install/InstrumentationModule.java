@@ -14,6 +14,12 @@ public interface InstrumentationModule {
   boolean enabled(AgentConfig config);
 
   /**
+   * The package of the client's classes, e.g. {@code redis.clients.jedis.}: only classes under it
+   * are considered for weaving, and until the agent is set up their loading waits for it.
+   */
+  String clientPackage();
+
+  /**
    * Roots of the helper classes that touch client types, as binary names. Each root is defined in
    * every class loader that loads an instrumented client class, so it sees that loader's client
    * version, together with all its nested, anonymous and synthetic classes ({@code Root$*}, found

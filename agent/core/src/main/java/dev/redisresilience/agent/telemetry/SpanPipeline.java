@@ -33,6 +33,7 @@ public final class SpanPipeline {
   static final int MAX_IN_FLIGHT = 4;
 
   private final List<SpanSink> sinks = new ArrayList<>();
+  private final List<SpanExporter> exporters;
   private final OtlpSpanEncoder encoder = new OtlpSpanEncoder();
   private final Resource resource;
   private final Sampler sampler; // null: keep every root span (always_on, parentbased_always_on)
@@ -76,6 +77,7 @@ public final class SpanPipeline {
       long delayNanos,
       long exportTimeoutNanos,
       boolean synchronous) {
+    this.exporters = new ArrayList<>(exporters);
     boolean allEncoded = true;
     for (SpanExporter e : exporters) {
       SpanSink sink = synchronous ? SpanSink.generic(e) : SpanSink.of(e);
@@ -375,11 +377,17 @@ public final class SpanPipeline {
     }
   }
 
+  /** The last flush, then the exporters' own shutdown (their senders' threads), all bounded. */
   public void shutdown(long timeoutMillis) {
+    long end = System.nanoTime() + timeoutMillis * 1_000_000L;
     flush(timeoutMillis);
     running = false;
     LockSupport.unpark(worker);
     reportDrops(true); // what the last minute dropped would otherwise never be told
+    for (SpanExporter e : exporters) {
+      long left = Math.max(1, (end - System.nanoTime()) / 1_000_000L);
+      e.shutdown().join(left, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
   }
 
   /** Spans dropped since start because the queue was full. */

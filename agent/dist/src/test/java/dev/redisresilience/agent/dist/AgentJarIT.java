@@ -224,5 +224,12 @@ class AgentJarIT {
             "PROBE set-up-finished=true",
             "PROBE agent-on-boot-path=true")
         .noneMatch(l -> l.contains("failed to set up") || l.contains("warn:"));
+    String threads =
+        output.lines().filter(l -> l.startsWith("PROBE threads=")).findFirst().orElseThrow();
+    // spans go through the agent's own pipeline; the SDK's tracer provider has no batch processor
+    // (its worker thread would sit idle beside the pipeline's)
+    assertThat(threads)
+        .contains("redis-resilience-agent-span-export")
+        .doesNotContain("BatchSpanProcessor");
   }
 }

@@ -14,6 +14,11 @@ public final class AttachProbe {
     }
     System.out.println("PROBE set-up-finished=" + !setUpRunning());
     System.out.println("PROBE agent-on-boot-path=" + onBootPath("dev.redisresilience.agent.Premain"));
+    java.util.Set<String> threads = new java.util.TreeSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      threads.add(t.getName().replaceAll("-?\\d+$", "")); // numbered pool threads once
+    }
+    System.out.println("PROBE threads=" + String.join(",", threads));
   }
 
   private static boolean setUpRunning() {

@@ -27,6 +27,11 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
   }
 
   @Override
+  public String clientPackage() {
+    return "redis.clients.jedis.";
+  }
+
+  @Override
   public boolean enabled(AgentConfig config) {
     return config.get(Settings.JEDIS_ENABLED);
   }

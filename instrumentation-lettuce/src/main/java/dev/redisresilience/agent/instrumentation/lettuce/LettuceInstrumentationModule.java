@@ -28,6 +28,11 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
   }
 
   @Override
+  public String clientPackage() {
+    return "io.lettuce.core.";
+  }
+
+  @Override
   public boolean enabled(AgentConfig config) {
     return config.get(Settings.LETTUCE_ENABLED);
   }

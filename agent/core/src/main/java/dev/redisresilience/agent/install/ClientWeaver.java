@@ -1,0 +1,239 @@
+package dev.redisresilience.agent.install;
+
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.none;
+
+import dev.redisresilience.agent.AgentLog;
+import dev.redisresilience.agent.bootstrap.IntFieldReader;
+import dev.redisresilience.agent.bootstrap.StateHolder;
+import dev.redisresilience.agent.config.AgentConfig;
+import dev.redisresilience.agent.telemetry.AgentFaults;
+import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.modifier.FieldManifestation;
+import net.bytebuddy.description.modifier.FieldPersistence;
+import net.bytebuddy.description.modifier.SyntheticState;
+import net.bytebuddy.description.modifier.Visibility;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
+import net.bytebuddy.implementation.FieldAccessor;
+import net.bytebuddy.implementation.bytecode.member.MethodInvocation;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.utility.JavaModule;
+
+/**
+ * The bytecode side of the agent: one ByteBuddy {@link AgentBuilder} that weaves every enabled
+ * {@link InstrumentationModule}'s advice into its client's classes, injects the module's helpers
+ * into each class loader that loads them, and gives instrumented types the agent's state field.
+ * Knows nothing of telemetry or policies; which packages to consider comes from the modules.
+ */
+final class ClientWeaver {
+  private ClientWeaver() {}
+
+  /** The enabled modules, in {@link ServiceLoader} order. */
+  static List<InstrumentationModule> enabledModules(AgentConfig config) {
+    List<InstrumentationModule> enabled = new ArrayList<>();
+    for (InstrumentationModule module : ServiceLoader.load(InstrumentationModule.class, serviceLoader())) {
+      if (module.enabled(config)) {
+        enabled.add(module);
+      } else {
+        AgentLog.debug(module.name() + " instrumentation disabled by configuration");
+      }
+    }
+    return enabled;
+  }
+
+  /**
+   * The AgentBuilder for {@code modules}.
+   *
+   * @param agentClasses where the advice and helper class files are read from (the agent jar; in
+   *     tests, the test class path)
+   */
+  static AgentBuilder builder(
+      Instrumentation inst, List<InstrumentationModule> modules, ClassFileLocator agentClasses) {
+    ClassLoader agentLoader = ClientWeaver.class.getClassLoader();
+    Advice.ExceptionHandler faults = faultHandler();
+    // The default AgentBuilder prepares "nexus" self-injection through sun.misc.Unsafe (a JDK 24+
+    // warning in the application's console). The agent never needs it. The property name is
+    // relocated with ByteBuddy, so this does not touch an application's own ByteBuddy.
+    System.setProperty(net.bytebuddy.dynamic.Nexus.PROPERTY, "true");
+    List<String> prefixes = new ArrayList<>();
+    AgentBuilder builder =
+        new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
+            // premain: the clients are not loaded yet, so no retransformation is needed
+            .with(AgentBuilder.RedefinitionStrategy.DISABLED)
+            // advice and field accessors need no type initializers, so nothing is ever injected
+            // (ByteBuddy's injectors would touch sun.misc.Unsafe: a warning on JDK 24+)
+            .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
+            .with(AgentBuilder.InjectionStrategy.Disabled.INSTANCE)
+            .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
+            .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
+            .with(AgentBuilder.PoolStrategy.Default.FAST)
+            .with(new ErrorListener());
+    for (InstrumentationModule module : modules) {
+      prefixes.add(module.clientPackage());
+      HelperInjector injector =
+          new HelperInjector(
+              inst,
+              module.helperClassNames(),
+              agentLoader,
+              name -> HelperInjector.readClassFile(agentClasses, name));
+      for (TypeInstrumentation ti : module.typeInstrumentations()) {
+        builder =
+            builder
+                .type(ti.typeMatcher(), ti.classLoaderMatcher())
+                .transform(
+                    (b, type, loader, javaModule, pd) ->
+                        applyInstrumentation(b, type, ti, loader, injector, agentClasses, faults));
+      }
+    }
+    return builder.ignore(notIn(prefixes));
+  }
+
+  private static final String STATE_FIELD = "__rra$state";
+  /** Types given the state field; their subclasses inherit it. */
+  private static final Set<String> STATE_TYPES = ConcurrentHashMap.newKeySet();
+
+  private static boolean inheritsState(TypeDescription type) {
+    TypeDescription.Generic superType = type.getSuperClass();
+    while (superType != null) {
+      TypeDescription erasure = superType.asErasure();
+      if (STATE_TYPES.contains(erasure.getName())) {
+        return true;
+      }
+      superType = erasure.getSuperClass();
+    }
+    return false;
+  }
+
+  private static DynamicType.Builder<?> applyInstrumentation(
+      DynamicType.Builder<?> builder,
+      TypeDescription type,
+      TypeInstrumentation ti,
+      ClassLoader loader,
+      HelperInjector injector,
+      ClassFileLocator adviceLocator,
+      Advice.ExceptionHandler faults) {
+    injector.inject(loader);
+    List<DynamicType.Builder<?>> holder = new ArrayList<>();
+    holder.add(builder);
+    ti.transform(
+        new TypeInstrumentation.Transformer() {
+          @Override
+          public void applyAdvice(
+              ElementMatcher<? super net.bytebuddy.description.method.MethodDescription> methods,
+              String adviceClassName) {
+            // advice signatures name client types: resolve them against the client's loader
+            ClassFileLocator locator =
+                new ClassFileLocator.Compound(
+                    adviceLocator,
+                    loader == null
+                        ? ClassFileLocator.ForClassLoader.ofBootLoader()
+                        : ClassFileLocator.ForClassLoader.of(loader));
+            TypeDescription advice =
+                net.bytebuddy.pool.TypePool.Default.of(locator).describe(adviceClassName).resolve();
+            holder.set(
+                0,
+                holder
+                    .get(0)
+                    .visit(
+                        Advice.withCustomMapping()
+                            .to(advice, locator)
+                            .withExceptionHandler(faults)
+                            .on(methods)));
+          }
+
+          @Override
+          public void defineStateField() {
+            if (inheritsState(type)) {
+              return;
+            }
+            STATE_TYPES.add(type.getName());
+            holder.set(
+                0,
+                holder
+                    .get(0)
+                    .defineField(
+                        STATE_FIELD,
+                        Object.class,
+                        Visibility.PRIVATE,
+                        FieldPersistence.TRANSIENT,
+                        FieldManifestation.VOLATILE,
+                        SyntheticState.SYNTHETIC)
+                    .implement(StateHolder.class)
+                    .intercept(FieldAccessor.ofField(STATE_FIELD)));
+          }
+
+          @Override
+          public void implementIntReader(String fieldName) {
+            holder.set(
+                0,
+                holder
+                    .get(0)
+                    .implement(IntFieldReader.class)
+                    .intercept(FieldAccessor.ofField(fieldName)));
+          }
+        });
+    return holder.get(0);
+  }
+
+  /** Every suppressed throwable in advice goes to {@link AgentFaults#record(Throwable)}. */
+  private static Advice.ExceptionHandler faultHandler() {
+    try {
+      return new Advice.ExceptionHandler.Simple(
+          MethodInvocation.invoke(
+              new net.bytebuddy.description.method.MethodDescription.ForLoadedMethod(
+                  AgentFaults.class.getMethod("record", Throwable.class))));
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Only classes of the instrumented libraries are even considered, for start-up time. */
+  private static ElementMatcher<TypeDescription> notIn(List<String> prefixes) {
+    ElementMatcher.Junction<TypeDescription> any = none();
+    for (String p : prefixes) {
+      any = any.or(nameStartsWith(p));
+    }
+    final ElementMatcher.Junction<TypeDescription> included = any;
+    return type -> !included.matches(type);
+  }
+
+  private static ClassLoader serviceLoader() {
+    ClassLoader agentLoader = ClientWeaver.class.getClassLoader();
+    return agentLoader != null ? agentLoader : ClassLoader.getSystemClassLoader();
+  }
+
+  /** Logs instrumentation errors; they are agent faults, never application failures. */
+  private static final class ErrorListener extends AgentBuilder.Listener.Adapter {
+    @Override
+    public void onError(
+        String typeName,
+        ClassLoader classLoader,
+        JavaModule module,
+        boolean loaded,
+        Throwable throwable) {
+      AgentLog.warn("could not instrument " + typeName + ": " + throwable);
+      AgentFaults.record(throwable);
+    }
+
+    @Override
+    public void onTransformation(
+        TypeDescription typeDescription,
+        ClassLoader classLoader,
+        JavaModule module,
+        boolean loaded,
+        DynamicType dynamicType) {
+      AgentLog.debug("instrumented " + typeDescription.getName());
+    }
+  }
+}
