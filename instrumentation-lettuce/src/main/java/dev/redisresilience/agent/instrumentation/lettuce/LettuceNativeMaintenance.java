@@ -1,0 +1,293 @@
+package dev.redisresilience.agent.instrumentation.lettuce;
+
+import dev.redisresilience.agent.bootstrap.StateHolder;
+import dev.redisresilience.agent.maintenance.ConnectionMaintenance;
+import dev.redisresilience.agent.maintenance.MaintenanceNotice;
+import dev.redisresilience.agent.maintenance.MaintenancePolicy;
+import dev.redisresilience.agent.policy.ServerRegistry;
+import dev.redisresilience.agent.policy.ServerState;
+import dev.redisresilience.agent.telemetry.MaintenanceTelemetry;
+import dev.redisresilience.agent.telemetry.Telemetry;
+import dev.redisresilience.agent.telemetry.TelemetryNames;
+import io.lettuce.core.api.push.PushMessage;
+import io.lettuce.core.protocol.CommandHandler;
+import io.lettuce.core.protocol.RedisCommand;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Smart Client Handoffs on Lettuce 7.x, which handles them itself (opt-in in its handshake,
+ * MaintenanceAwareConnectionWatchdog acting on the pushes, MaintenanceAwareExpiryWriter relaxing
+ * the timeouts) and reports nothing: the agent only observes and reports (handled_by=client). It
+ * never opts in, consumes a push, relaxes a timeout or wraps Lettuce's writer (which would hide it
+ * from Lettuce's maintenance-aware detection). Every entry point takes JDK or Lettuce 6.x types
+ * only, so the class links on any supported Lettuce; only 7.x advice calls it. Injected next to
+ * Lettuce.
+ */
+public final class LettuceNativeMaintenance {
+  /** Far enough ahead to mean "until Lettuce ends it" without overflowing nanoTime arithmetic. */
+  static final long UNTIL_FURTHER_NOTICE = Long.MAX_VALUE / 4;
+
+  /**
+   * Push types Redis sends for other reasons (pub/sub, client-side caching): not maintenance, not
+   * unknown. Lettuce gives them to the application's own listeners.
+   */
+  private static final Set<String> OTHER_PUSHES =
+      new HashSet<>(
+          Arrays.asList(
+              "message", "pmessage", "smessage", "subscribe", "psubscribe", "ssubscribe",
+              "unsubscribe", "punsubscribe", "sunsubscribe", "pong", "invalidate",
+              "tracking-redir-broken"));
+
+  private LettuceNativeMaintenance() {}
+
+  /** One connection's watchdog: its server-window model and the MOVING awaiting its reconnect. */
+  static final class WatchdogState {
+    /** The agent's view of the window (marks the server; never registered as relaxed). */
+    ConnectionMaintenance window;
+    MaintenanceNotice moving;
+    long movingAt;
+    ServerState movingFrom;
+    /** Where Lettuce will reconnect: the MOVING's endpoint, or the same one for a null endpoint. */
+    String movingHost;
+    int movingPort;
+  }
+
+  private static MaintenanceTelemetry telemetry() {
+    return Telemetry.lettuce().resilience().maintenance();
+  }
+
+  // --- the pushes ------------------------------------------------------------------------------
+
+  /**
+   * MaintenanceAwareConnectionWatchdog.onPushMessage enter (event loop, once per push and
+   * connection): reports a maintenance push; a malformed one or an unknown type is counted as
+   * rejected. Lettuce's own handling follows, untouched.
+   */
+  public static void pushed(Object watchdog, Object channel, Object message) {
+    if (!(message instanceof PushMessage) || !(channel instanceof Channel)) {
+      return;
+    }
+    PushMessage m = (PushMessage) message;
+    Channel ch = (Channel) channel;
+    ServerState server = server(ch.remoteAddress());
+    List<Object> content = m.getContent();
+    if (MaintenanceNotice.typeOf(content) == null) {
+      String type = m.getType();
+      if (type == null || !OTHER_PUSHES.contains(type.toLowerCase(Locale.ROOT))) {
+        telemetry().rejected(server, "unknown_type", "push of type " + clip(type));
+      }
+      return;
+    }
+    MaintenanceNotice n;
+    try {
+      n = MaintenanceNotice.parse(content);
+    } catch (MaintenanceNotice.MalformedNoticeException e) {
+      telemetry().rejected(server, "malformed", e.getMessage());
+      return;
+    }
+    telemetry().notification(server, n, "client");
+    inFlight(ch, n);
+    WatchdogState st = state(watchdog);
+    if (st == null) {
+      return;
+    }
+    MaintenancePolicy p = MaintenancePolicy.get();
+    if (p.enabled() && server != null) {
+      // the server's planned window: its failures then do not take from the retry budget
+      if (st.window == null || st.window.server() != server) {
+        st.window = new ConnectionMaintenance(server);
+      }
+      st.window.apply(n, p, System.nanoTime());
+    }
+    if (n.type() == MaintenanceNotice.Type.MOVING) {
+      SocketAddress remote = ch.remoteAddress();
+      if (n.host() != null) {
+        st.movingHost = n.host();
+        st.movingPort = n.port();
+      } else if (remote instanceof InetSocketAddress) {
+        st.movingHost = ((InetSocketAddress) remote).getHostString();
+        st.movingPort = ((InetSocketAddress) remote).getPort();
+      } else {
+        return;
+      }
+      st.movingFrom = server;
+      st.movingAt = System.nanoTime();
+      st.moving = n;
+    }
+  }
+
+  /** A span event on each operation in flight on the channel (the push is read on its loop). */
+  private static void inFlight(Channel ch, MaintenanceNotice n) {
+    CommandHandler h = ch.pipeline().get(CommandHandler.class);
+    if (h == null) {
+      return;
+    }
+    for (RedisCommand<?, ?, ?> cmd : h.getStack()) {
+      LettuceCall call = LettuceOperations.callOf(cmd);
+      if (call != null) {
+        call.op.maintenanceNotified(n.type().name(), n.seq());
+      }
+    }
+  }
+
+  // --- the hand-off ----------------------------------------------------------------------------
+
+  /**
+   * MaintenanceAwareConnectionWatchdog.channelActive exit (handshake done, on each connect and
+   * reconnect): after a MOVING, the channel Lettuce re-bound to. On the MOVING's endpoint: a
+   * successful hand-off; elsewhere (Lettuce fell back to the old one): a failed one.
+   */
+  public static void channelActive(Object watchdog, Object ctx) {
+    if (!(ctx instanceof ChannelHandlerContext)) {
+      return;
+    }
+    WatchdogState st = existingState(watchdog);
+    if (st == null || st.moving == null) {
+      return;
+    }
+    SocketAddress remote = ((ChannelHandlerContext) ctx).channel().remoteAddress();
+    if (!(remote instanceof InetSocketAddress)) {
+      return;
+    }
+    long nanos = System.nanoTime() - st.movingAt;
+    InetSocketAddress a = (InetSocketAddress) remote;
+    boolean onTarget = a.getPort() == st.movingPort && sameHost(a, st.movingHost);
+    st.moving = null;
+    ServerState to = LettuceConnections.server(a);
+    telemetry()
+        .handoff(
+            st.movingFrom,
+            onTarget ? to : ServerRegistry.server(LettuceConnections.CLIENT, st.movingHost, st.movingPort),
+            onTarget ? TelemetryNames.OUTCOME_SUCCESS : TelemetryNames.OUTCOME_FAILURE,
+            nanos);
+  }
+
+  private static boolean sameHost(InetSocketAddress a, String host) {
+    if (host.equalsIgnoreCase(a.getHostString())) {
+      return true;
+    }
+    return a.getAddress() != null && host.equals(a.getAddress().getHostAddress());
+  }
+
+  // --- Lettuce's relaxed timeouts ----------------------------------------------------------------
+
+  /**
+   * MaintenanceAwareExpiryWriter.onMigrateStarted / onFailoverStarted / onRebindStarted exit:
+   * {@code relaxed} is the writer's own flag now (false when the app disabled relaxing). Lettuce
+   * keeps it until the matching end and its grace.
+   */
+  public static void relaxing(Object writer, Object delegate, boolean relaxed) {
+    ConnectionMaintenance m = mirror(writer, delegate);
+    if (m != null) {
+      m.mirrorRelaxed(relaxed ? System.nanoTime() + UNTIL_FURTHER_NOTICE : 0);
+    }
+  }
+
+  /**
+   * MaintenanceAwareExpiryWriter.onMigrateCompleted / onFailoverCompleted / onRebindCompleted
+   * exit: Lettuce un-relaxes after {@code grace} (its relaxed timeout) unless a new start comes.
+   */
+  public static void unrelaxing(Object writer, Object delegate, boolean relaxed, Object grace) {
+    ConnectionMaintenance m = existingMirror(writer);
+    if (m == null || !relaxed) {
+      return; // never relaxed: nothing to end
+    }
+    long g = grace instanceof Duration && !((Duration) grace).isNegative() ? ((Duration) grace).toNanos() : 0;
+    m.mirrorRelaxed(g > 0 ? System.nanoTime() + g : 0);
+  }
+
+  /** CommandExpiryWriter.close / closeAsync enter: a closed connection is no longer relaxed. */
+  public static void writerClosed(Object writer) {
+    ConnectionMaintenance m = existingMirror(writer);
+    if (m != null) {
+      m.closed();
+    }
+  }
+
+  /**
+   * The writer's mirror for the server its endpoint is connected to now; a new one (the old one
+   * closed) once the connection moved to another server.
+   */
+  private static ConnectionMaintenance mirror(Object writer, Object delegate) {
+    if (!(writer instanceof StateHolder)) {
+      return null;
+    }
+    StateHolder h = (StateHolder) writer;
+    ServerState server = endpointServer(delegate);
+    Object s = h.__rraState();
+    ConnectionMaintenance m = s instanceof ConnectionMaintenance ? (ConnectionMaintenance) s : null;
+    if (m != null && m.server() == server) {
+      return m;
+    }
+    ConnectionMaintenance fresh = new ConnectionMaintenance(server);
+    if (m != null) {
+      m.closed();
+    }
+    h.__rraSetState(fresh);
+    telemetry().relaxable(fresh);
+    return fresh;
+  }
+
+  private static ConnectionMaintenance existingMirror(Object writer) {
+    if (!(writer instanceof StateHolder)) {
+      return null;
+    }
+    Object s = ((StateHolder) writer).__rraState();
+    return s instanceof ConnectionMaintenance ? (ConnectionMaintenance) s : null;
+  }
+
+  /** The server of a DefaultEndpoint as LettuceEndpoints last saw it connected. */
+  private static ServerState endpointServer(Object endpoint) {
+    if (endpoint instanceof StateHolder) {
+      Object s = ((StateHolder) endpoint).__rraState();
+      if (s instanceof LettuceEndpoints.State) {
+        return ((LettuceEndpoints.State) s).server;
+      }
+    }
+    return null;
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  private static WatchdogState state(Object watchdog) {
+    if (!(watchdog instanceof StateHolder)) {
+      return null;
+    }
+    StateHolder h = (StateHolder) watchdog;
+    Object s = h.__rraState();
+    if (s instanceof WatchdogState) {
+      return (WatchdogState) s;
+    }
+    WatchdogState st = new WatchdogState();
+    h.__rraSetState(st);
+    return st;
+  }
+
+  private static WatchdogState existingState(Object watchdog) {
+    if (!(watchdog instanceof StateHolder)) {
+      return null;
+    }
+    Object s = ((StateHolder) watchdog).__rraState();
+    return s instanceof WatchdogState ? (WatchdogState) s : null;
+  }
+
+  private static ServerState server(SocketAddress remote) {
+    return remote instanceof InetSocketAddress ? LettuceConnections.server((InetSocketAddress) remote) : null;
+  }
+
+  private static String clip(String s) {
+    if (s == null) {
+      return "?";
+    }
+    return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+  }
+}
