@@ -165,12 +165,24 @@ class LettuceNativeMaintenanceTest {
         assertThat(slow.get()).isEqualTo("v");
         long relaxedMs = (System.nanoTime() - t0) / 1_000_000;
         sim.stopSlowReplies(Endpoint.PRIMARY);
+        // the sync API waits one command timeout, relaxed or not (Lettuce 7.7's Futures.awaitOrCancel)
+        sim.slowReplies(Duration.ofSeconds(3), Duration.ofSeconds(2));
+        String syncOutcome;
+        try {
+          syncOutcome = "answered " + c.sync().get("k");
+        } catch (RedisCommandTimeoutException e) {
+          syncOutcome = "timed out (" + e.getMessage() + ")";
+        }
+        sim.stopSlowReplies(Endpoint.PRIMARY);
+        TestTelemetry.sleep(3_000); // the held reply drains before the next step
+        System.out.println("lettuce7-sch: sync GET while relaxed, 3 s reply, 1 s timeout: " + syncOutcome);
 
         assertThat(sim.push(rec, MaintenanceNotification.migrated(1, "1"))).isTrue();
         settle();
         assertThat(relaxedConnections(sim.primaryPort())).isEqualTo(1); // Lettuce's grace (4 s)
         long graceStart = System.nanoTime();
-        assertThat(await(() -> relaxedConnections(sim.primaryPort()) == 0, Duration.ofSeconds(10))).isTrue();
+        // bounded below Lettuce's default 10 s: the app's 4 s must have survived the agent's options
+        assertThat(await(() -> relaxedConnections(sim.primaryPort()) == 0, Duration.ofSeconds(7))).isTrue();
         long graceMs = (System.nanoTime() - graceStart) / 1_000_000 + 200;
         TestTelemetry.sleep(300); // Lettuce's own timer ends the relaxation on its executor
 
@@ -257,6 +269,9 @@ class LettuceNativeMaintenanceTest {
         assertThat(attr(h.get(0), MAINT_ENDPOINT)).isEqualTo(sim.targetAddress());
         double seconds = h.get(0).getAttributes().get(AttributeKey.doubleKey(MAINT_HANDOFF_DURATION));
         assertThat(seconds).isPositive();
+        System.out.println(
+            "lettuce7-sch: relaxed connections after the hand-off: primary "
+                + relaxedConnections(sim.primaryPort()) + ", target " + relaxedConnections(sim.targetPort()));
         System.out.printf(
             "lettuce7-sch: MOVING under %d threads x %d INCR: %d failed, primary %d + target %d = %d;"
                 + " hand-off %.1f ms after the push (agent's measure), workers done %d ms after it%n",
