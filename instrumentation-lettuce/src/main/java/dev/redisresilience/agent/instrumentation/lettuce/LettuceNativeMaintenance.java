@@ -49,16 +49,22 @@ public final class LettuceNativeMaintenance {
 
   private LettuceNativeMaintenance() {}
 
-  /** One connection's watchdog: its server-window model and the MOVING awaiting its reconnect. */
+  /**
+   * One connection's watchdog: its server-window model and the MOVING awaiting its reconnect. The
+   * push and the reconnected channel may be on two event loops: {@link #moving} is written last
+   * and read first (volatile), so the fields written before it are seen with it.
+   */
   static final class WatchdogState {
     /** The agent's view of the window (marks the server; never registered as relaxed). */
     ConnectionMaintenance window;
-    MaintenanceNotice moving;
     long movingAt;
     ServerState movingFrom;
     /** Where Lettuce will reconnect: the MOVING's endpoint, or the same one for a null endpoint. */
     String movingHost;
     int movingPort;
+    /** Lettuce began the re-bind (it drops a MOVING it cannot parse: then no hand-off follows). */
+    volatile boolean rebinding;
+    volatile MaintenanceNotice moving;
   }
 
   private static MaintenanceTelemetry telemetry() {
@@ -121,6 +127,7 @@ public final class LettuceNativeMaintenance {
       }
       st.movingFrom = server;
       st.movingAt = System.nanoTime();
+      st.rebinding = false;
       st.moving = n;
     }
   }
@@ -142,6 +149,17 @@ public final class LettuceNativeMaintenance {
   // --- the hand-off ----------------------------------------------------------------------------
 
   /**
+   * MaintenanceAwareConnectionWatchdog.rebind enter: Lettuce acts on the MOVING (at once, or
+   * time/2 later for a null endpoint); the channel it closes now reconnects where it re-binds.
+   */
+  public static void rebinding(Object watchdog) {
+    WatchdogState st = existingState(watchdog);
+    if (st != null && st.moving != null) {
+      st.rebinding = true;
+    }
+  }
+
+  /**
    * MaintenanceAwareConnectionWatchdog.channelActive exit (handshake done, on each connect and
    * reconnect): after a MOVING, the channel Lettuce re-bound to. On the MOVING's endpoint: a
    * successful hand-off; elsewhere (Lettuce fell back to the old one): a failed one.
@@ -151,7 +169,7 @@ public final class LettuceNativeMaintenance {
       return;
     }
     WatchdogState st = existingState(watchdog);
-    if (st == null || st.moving == null) {
+    if (st == null || st.moving == null || !st.rebinding) {
       return;
     }
     SocketAddress remote = ((ChannelHandlerContext) ctx).channel().remoteAddress();
@@ -162,6 +180,7 @@ public final class LettuceNativeMaintenance {
     InetSocketAddress a = (InetSocketAddress) remote;
     boolean onTarget = a.getPort() == st.movingPort && sameHost(a, st.movingHost);
     st.moving = null;
+    st.rebinding = false;
     ServerState to = LettuceConnections.server(a);
     telemetry()
         .handoff(

@@ -12,7 +12,8 @@ import net.bytebuddy.matcher.ElementMatcher;
  * Lettuce 7.x {@code MaintenanceAwareConnectionWatchdog}, the push listener that acts on
  * maintenance notifications. {@code onPushMessage}: each push it receives, reported before
  * Lettuce handles it (never changed, never consumed). {@code channelActive}: a (re)connected
- * channel, handshake done: where a MOVING's hand-off ends.
+ * channel, handshake done: where a MOVING's hand-off ends. {@code rebind} (private): Lettuce acts
+ * on a MOVING it could parse.
  */
 final class NativeMaintenanceWatchdogInstrumentation implements TypeInstrumentation {
   @Override
@@ -30,6 +31,7 @@ final class NativeMaintenanceWatchdogInstrumentation implements TypeInstrumentat
     t.defineStateField(); // the MOVING awaiting its reconnect (LettuceNativeMaintenance)
     t.applyAdvice(named("onPushMessage").and(takesArguments(1)), getClass().getName() + "$PushAdvice");
     t.applyAdvice(named("channelActive").and(takesArguments(1)), getClass().getName() + "$ActiveAdvice");
+    t.applyAdvice(named("rebind").and(takesArguments(1)), getClass().getName() + "$RebindAdvice");
   }
 
   public static class PushAdvice {
@@ -46,6 +48,13 @@ final class NativeMaintenanceWatchdogInstrumentation implements TypeInstrumentat
     @Advice.OnMethodExit(suppress = Throwable.class)
     public static void exit(@Advice.This Object watchdog, @Advice.Argument(0) Object ctx) {
       LettuceNativeMaintenance.channelActive(watchdog, ctx);
+    }
+  }
+
+  public static class RebindAdvice {
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    public static void enter(@Advice.This Object watchdog) {
+      LettuceNativeMaintenance.rebinding(watchdog);
     }
   }
 }

@@ -326,6 +326,37 @@ class LettuceNativeMaintenanceTest {
   }
 
   @Test
+  void movingToAnUnreachableEndpointFallsBackToTheOldOneAndIsAFailedHandoff() throws Exception {
+    long success = handoffs("success");
+    long failure = handoffs("failure");
+    int deadPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(HOST))) {
+      deadPort = s.getLocalPort(); // closed again: connections to it are refused
+    }
+    try (MaintenanceSimulator sim = MaintenanceSimulator.start()) {
+      RedisClient client = client(sim, Duration.ofSeconds(10), null);
+      try (StatefulRedisConnection<String, String> c = client.connect()) {
+        assertThat(c.sync().incr("n")).isEqualTo(1);
+        ClientRecord rec = sim.awaitClient(ClientRecord::optedIn, Duration.ofSeconds(5));
+        // Lettuce tries the new endpoint until time_s (2 s) passed, then the old one again
+        assertThat(sim.push(rec, MaintenanceNotification.moving(1, 2, HOST + ":" + deadPort))).isTrue();
+        assertThat(await(() -> handoffs("failure") - failure == 1, Duration.ofSeconds(15))).isTrue();
+        assertThat(c.sync().incr("n")).isEqualTo(2);
+        assertThat(sim.server(Endpoint.PRIMARY).getLong("n")).isEqualTo(2);
+        List<LogRecordData> h = logs(LOG_MAINT_HANDOFF);
+        assertThat(h).hasSize(1);
+        assertThat(attr(h.get(0), MAINT_ENDPOINT)).isEqualTo(HOST + ":" + deadPort);
+        double seconds = h.get(0).getAttributes().get(AttributeKey.doubleKey(MAINT_HANDOFF_DURATION));
+        System.out.printf("lettuce7-sch: MOVING to a dead endpoint: back on the old one after %.1f ms%n", seconds * 1000);
+      } finally {
+        shutdown(client);
+      }
+    }
+    assertThat(handoffs("success") - success).isZero();
+    assertThat(handoffs("failure") - failure).isEqualTo(1);
+  }
+
+  @Test
   void failoverNotificationsAreCountedAndTheRelaxedWindowFollowsLettuce() throws Exception {
     long failingOver = notifications("FAILING_OVER");
     long failedOver = notifications("FAILED_OVER");
