@@ -215,7 +215,7 @@ public final class LettuceNativeMaintenance {
    * MaintenanceAwareExpiryWriter.onMigrateCompleted / onFailoverCompleted / onRebindCompleted
    * exit: Lettuce un-relaxes after {@code grace} (its relaxed timeout) unless a new start comes.
    */
-  public static void unrelaxing(Object writer, Object delegate, boolean relaxed, Object grace) {
+  public static void unrelaxing(Object writer, boolean relaxed, Object grace) {
     ConnectionMaintenance m = existingMirror(writer);
     if (m == null || !relaxed) {
       return; // never relaxed: nothing to end

@@ -52,10 +52,9 @@ final class NativeMaintenanceWriterInstrumentation implements TypeInstrumentatio
     @Advice.OnMethodExit(suppress = Throwable.class)
     public static void exit(
         @Advice.This Object writer,
-        @Advice.FieldValue("delegate") Object delegate,
         @Advice.FieldValue("relaxTimeouts") boolean relaxed,
         @Advice.FieldValue("relaxedTimeout") Object grace) {
-      LettuceNativeMaintenance.unrelaxing(writer, delegate, relaxed, grace);
+      LettuceNativeMaintenance.unrelaxing(writer, relaxed, grace);
     }
   }
 }

@@ -16,12 +16,14 @@ import static dev.redisresilience.agent.telemetry.TelemetryNames.MAINT_REJECT_RE
 import static dev.redisresilience.agent.telemetry.TelemetryNames.RELAXED_TIMEOUT_CONNECTIONS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.testing.PolicyOverride;
 import dev.redisresilience.agent.testing.TestTelemetry;
 import dev.redisresilience.harness.MaintenanceNotification;
 import dev.redisresilience.harness.MaintenanceSimulator;
 import dev.redisresilience.harness.MaintenanceSimulator.ClientRecord;
 import dev.redisresilience.harness.MaintenanceSimulator.Endpoint;
+import dev.redisresilience.harness.RespFrame;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
@@ -40,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -67,9 +70,17 @@ class LettuceNativeMaintenanceTest {
     }
   }
 
+  long faultsBefore;
+
   @BeforeEach
   void reset() {
     TestTelemetry.reset();
+    faultsBefore = AgentFaults.total();
+  }
+
+  @AfterEach
+  void noAgentFaults() {
+    assertThat(AgentFaults.total() - faultsBefore).as("agent faults").isZero();
   }
 
   /** A client of the simulator's primary; {@code relaxed}: Lettuce's relaxed timeout (null: its default). */
@@ -354,6 +365,36 @@ class LettuceNativeMaintenanceTest {
     }
     assertThat(handoffs("success") - success).isZero();
     assertThat(handoffs("failure") - failure).isEqualTo(1);
+  }
+
+  @Test
+  void aMovingLettuceDropsIsCountedButNoHandoffFollowsALaterReconnect() throws Exception {
+    long moving = notifications("MOVING");
+    long handoffs = TestTelemetry.counter(HANDOFFS, TestTelemetry.any());
+    try (MaintenanceSimulator sim = MaintenanceSimulator.start()) {
+      RedisClient client = client(sim, Duration.ofSeconds(5), null);
+      try (StatefulRedisConnection<String, String> c = client.connect()) {
+        assertThat(c.sync().incr("n")).isEqualTo(1);
+        ClientRecord rec = sim.awaitClient(ClientRecord::optedIn, Duration.ofSeconds(5));
+        // seq as a bulk string: the agent's parser reads it, Lettuce 7.7's (a Long cast) drops the MOVING
+        RespFrame textSeq =
+            RespFrame.push(
+                RespFrame.bulk("MOVING"), RespFrame.bulk("5"), RespFrame.integer(15), RespFrame.bulk(sim.targetAddress()));
+        assertThat(sim.push(rec, textSeq)).isTrue();
+        settle();
+        assertThat(c.sync().incr("n")).isEqualTo(2);
+        assertThat(rec.closed()).isFalse(); // Lettuce did not re-bind
+        sim.proxy(Endpoint.PRIMARY).resetAllConnections(); // an unrelated reconnect
+        assertThat(c.sync().incr("n")).isEqualTo(3);
+        assertThat(sim.server(Endpoint.PRIMARY).getLong("n")).isEqualTo(3);
+        assertThat(sim.server(Endpoint.TARGET).getLong("n")).isZero();
+        settle();
+      } finally {
+        shutdown(client);
+      }
+    }
+    assertThat(notifications("MOVING") - moving).isEqualTo(1);
+    assertThat(TestTelemetry.counter(HANDOFFS, TestTelemetry.any()) - handoffs).isZero();
   }
 
   @Test
