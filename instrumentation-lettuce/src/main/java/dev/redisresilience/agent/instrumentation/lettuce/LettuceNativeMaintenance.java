@@ -162,12 +162,14 @@ public final class LettuceNativeMaintenance {
   /**
    * MaintenanceAwareConnectionWatchdog.channelActive exit (handshake done, on each connect and
    * reconnect): after a MOVING, the channel Lettuce re-bound to. On the MOVING's endpoint: a
-   * successful hand-off; elsewhere (Lettuce fell back to the old one): a failed one.
+   * successful hand-off; elsewhere (Lettuce fell back to the old one): a failed one. The
+   * connection's relaxed timeouts count for the server it is on now.
    */
-  public static void channelActive(Object watchdog, Object ctx) {
+  public static void channelActive(Object watchdog, Object components, Object ctx) {
     if (!(ctx instanceof ChannelHandlerContext)) {
       return;
     }
+    rehome(components, server(((ChannelHandlerContext) ctx).channel().remoteAddress()));
     WatchdogState st = existingState(watchdog);
     if (st == null || st.moving == null || !st.rebinding) {
       return;
@@ -200,14 +202,33 @@ public final class LettuceNativeMaintenance {
   // --- Lettuce's relaxed timeouts ----------------------------------------------------------------
 
   /**
+   * One connection's relaxed timeouts as Lettuce's writer has them, counted for the server the
+   * connection is on (a new {@link ConnectionMaintenance} once it moved). Event loop only.
+   */
+  static final class RelaxedMirror {
+    final ConnectionMaintenance connection;
+    /** System.nanoTime() until which Lettuce keeps the timeouts relaxed; 0: not relaxed. */
+    long until;
+
+    RelaxedMirror(ServerState server) {
+      this.connection = new ConnectionMaintenance(server);
+    }
+
+    void relaxedUntil(long nanos) {
+      until = nanos;
+      connection.mirrorRelaxed(nanos);
+    }
+  }
+
+  /**
    * MaintenanceAwareExpiryWriter.onMigrateStarted / onFailoverStarted / onRebindStarted exit:
    * {@code relaxed} is the writer's own flag now (false when the app disabled relaxing). Lettuce
    * keeps it until the matching end and its grace.
    */
   public static void relaxing(Object writer, Object delegate, boolean relaxed) {
-    ConnectionMaintenance m = mirror(writer, delegate);
+    RelaxedMirror m = mirror(writer, endpointServer(delegate));
     if (m != null) {
-      m.mirrorRelaxed(relaxed ? System.nanoTime() + UNTIL_FURTHER_NOTICE : 0);
+      m.relaxedUntil(relaxed ? System.nanoTime() + UNTIL_FURTHER_NOTICE : 0);
     }
   }
 
@@ -216,52 +237,66 @@ public final class LettuceNativeMaintenance {
    * exit: Lettuce un-relaxes after {@code grace} (its relaxed timeout) unless a new start comes.
    */
   public static void unrelaxing(Object writer, boolean relaxed, Object grace) {
-    ConnectionMaintenance m = existingMirror(writer);
+    RelaxedMirror m = existingMirror(writer);
     if (m == null || !relaxed) {
       return; // never relaxed: nothing to end
     }
     long g = grace instanceof Duration && !((Duration) grace).isNegative() ? ((Duration) grace).toNanos() : 0;
-    m.mirrorRelaxed(g > 0 ? System.nanoTime() + g : 0);
+    m.relaxedUntil(g > 0 ? System.nanoTime() + g : 0);
   }
 
   /** CommandExpiryWriter.close / closeAsync enter: a closed connection is no longer relaxed. */
   public static void writerClosed(Object writer) {
-    ConnectionMaintenance m = existingMirror(writer);
+    RelaxedMirror m = existingMirror(writer);
     if (m != null) {
-      m.closed();
+      m.connection.closed();
     }
   }
 
   /**
-   * The writer's mirror for the server its endpoint is connected to now; a new one (the old one
-   * closed) once the connection moved to another server.
+   * A connection's channel is up on {@code server} (after a MOVING: the new one): its relaxed
+   * timeouts, which Lettuce keeps through the hand-off, count there from now on.
+   * {@code components}: the watchdog's MaintenanceAwareComponents (the connection's writer).
    */
-  private static ConnectionMaintenance mirror(Object writer, Object delegate) {
+  private static void rehome(Object components, ServerState server) {
+    if (!(components instanceof Iterable) || server == null) {
+      return;
+    }
+    for (Object writer : (Iterable<?>) components) {
+      RelaxedMirror m = existingMirror(writer);
+      if (m != null && m.connection.server() != server) {
+        long until = m.connection.relaxed(System.nanoTime()) ? m.until : 0;
+        mirror(writer, server).relaxedUntil(until);
+      }
+    }
+  }
+
+  /** The writer's mirror for {@code server}; a new one (the old one closed) for another server. */
+  private static RelaxedMirror mirror(Object writer, ServerState server) {
     if (!(writer instanceof StateHolder)) {
       return null;
     }
     StateHolder h = (StateHolder) writer;
-    ServerState server = endpointServer(delegate);
     Object s = h.__rraState();
-    ConnectionMaintenance m = s instanceof ConnectionMaintenance ? (ConnectionMaintenance) s : null;
-    if (m != null && m.server() == server) {
+    RelaxedMirror m = s instanceof RelaxedMirror ? (RelaxedMirror) s : null;
+    if (m != null && m.connection.server() == server) {
       return m;
     }
-    ConnectionMaintenance fresh = new ConnectionMaintenance(server);
+    RelaxedMirror fresh = new RelaxedMirror(server);
     if (m != null) {
-      m.closed();
+      m.connection.closed();
     }
     h.__rraSetState(fresh);
-    telemetry().relaxable(fresh);
+    telemetry().relaxable(fresh.connection);
     return fresh;
   }
 
-  private static ConnectionMaintenance existingMirror(Object writer) {
+  private static RelaxedMirror existingMirror(Object writer) {
     if (!(writer instanceof StateHolder)) {
       return null;
     }
     Object s = ((StateHolder) writer).__rraState();
-    return s instanceof ConnectionMaintenance ? (ConnectionMaintenance) s : null;
+    return s instanceof RelaxedMirror ? (RelaxedMirror) s : null;
   }
 
   /** The server of a DefaultEndpoint as LettuceEndpoints last saw it connected. */

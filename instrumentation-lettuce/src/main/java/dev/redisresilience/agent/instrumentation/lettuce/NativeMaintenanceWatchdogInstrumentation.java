@@ -46,8 +46,11 @@ final class NativeMaintenanceWatchdogInstrumentation implements TypeInstrumentat
 
   public static class ActiveAdvice {
     @Advice.OnMethodExit(suppress = Throwable.class)
-    public static void exit(@Advice.This Object watchdog, @Advice.Argument(0) Object ctx) {
-      LettuceNativeMaintenance.channelActive(watchdog, ctx);
+    public static void exit(
+        @Advice.This Object watchdog,
+        @Advice.FieldValue("componentListeners") Object components,
+        @Advice.Argument(0) Object ctx) {
+      LettuceNativeMaintenance.channelActive(watchdog, components, ctx);
     }
   }
 
