@@ -85,14 +85,14 @@ public final class LettuceNativeMaintenance {
     PushMessage m = (PushMessage) message;
     Channel ch = (Channel) channel;
     ServerState server = server(ch.remoteAddress());
-    List<Object> content = m.getContent();
-    if (MaintenanceNotice.typeOf(content) == null) {
-      String type = m.getType();
+    String type = m.getType();
+    if (MaintenanceNotice.Type.of(type) == null) { // checked before the content is decoded
       if (type == null || !OTHER_PUSHES.contains(type.toLowerCase(Locale.ROOT))) {
         telemetry().rejected(server, "unknown_type", "push of type " + clip(type));
       }
       return;
     }
+    List<Object> content = m.getContent();
     MaintenanceNotice n;
     try {
       n = MaintenanceNotice.parse(content);
