@@ -388,6 +388,7 @@ class LettuceNativeMaintenanceTest {
         assertThat(c.sync().incr("n")).isEqualTo(2);
         assertThat(rec.closed()).isFalse(); // Lettuce did not re-bind
         sim.proxy(Endpoint.PRIMARY).resetAllConnections(); // an unrelated reconnect
+        sim.awaitClient(r -> r != rec && r.optedIn() && !r.closed(), Duration.ofSeconds(10));
         assertThat(c.sync().incr("n")).isEqualTo(3);
         assertThat(sim.server(Endpoint.PRIMARY).getLong("n")).isEqualTo(3);
         assertThat(sim.server(Endpoint.TARGET).getLong("n")).isZero();
