@@ -103,6 +103,15 @@ public final class ConnectionMaintenance {
     }
   }
 
+  /**
+   * For a client that relaxes its own timeouts (Lettuce 7.x): mirrors what the client did, relaxed
+   * until {@code untilNanos} (System.nanoTime(); 0: not relaxed). Unlike {@link #apply} it neither
+   * marks the server's maintenance window nor records a MOVING: the mirror only reports.
+   */
+  public void mirrorRelaxed(long untilNanos) {
+    relaxedUntil = untilNanos;
+  }
+
   /** The connection is closed: it no longer counts as relaxed. */
   public void closed() {
     closed = true;

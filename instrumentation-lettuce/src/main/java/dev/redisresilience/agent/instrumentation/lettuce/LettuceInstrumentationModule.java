@@ -56,7 +56,9 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceEndpoints",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceOfflineQueue",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceHealthChecks",
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceSentinels");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceSentinels",
+        // Lettuce 7.x: Smart Client Handoffs as Lettuce handles them, observed
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceNativeMaintenance");
   }
 
   @Override
@@ -76,6 +78,10 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new ReconnectDelayInstrumentation(),
         new SyncAwaitInstrumentation(),
         new SyncTimeoutInstrumentation(),
-        new MasterReplicaTopologyInstrumentation());
+        new MasterReplicaTopologyInstrumentation(),
+        // Lettuce 7.x only (gated on MaintenanceAwareConnectionWatchdog)
+        new NativeMaintenanceWatchdogInstrumentation(),
+        new NativeMaintenanceWriterInstrumentation(),
+        new NativeMaintenanceWriterCloseInstrumentation());
   }
 }
