@@ -39,7 +39,9 @@ public final class BenchmarkDriver {
   enum Agent {
     NONE("none", "no agent"),
     OURS("this", "redis-resilience-agent"),
-    OTEL("otel", "OTel Java agent");
+    OTEL("otel", "OTel Java agent"),
+    /** This agent with {@code telemetry.spans.enabled=false}: metrics (exact) and resilience only. */
+    SPANS_OFF("this-spans-off", "redis-resilience-agent, spans off");
 
     final String id;
     final String label;
@@ -293,7 +295,8 @@ public final class BenchmarkDriver {
   }
 
   private void run() throws Exception {
-    int jvms = o.rounds * (Workload.values().length * 3 + o.startupRuns * 3) + (o.quick ? 0 : 2);
+    int jvms = o.rounds * (Workload.values().length * Agent.values().length + o.startupRuns * 3)
+        + (o.quick ? 0 : 2);
     double perThroughput = (o.warmupMs + o.measureMs) / 1000.0;
     log(String.format(Locale.ROOT,
         "%s mode: %d round(s), %d forked JVMs; throughput workloads %.1f s warm-up + %.1f s"
@@ -340,7 +343,9 @@ public final class BenchmarkDriver {
       for (int round = 0; round < o.rounds; round++) {
         for (int i = 0; i < o.startupRuns; i++) {
           for (Agent a : order(round + i)) {
-            startup(round, a);
+            if (a != Agent.SPANS_OFF) { // the same jar and premain as OURS: nothing to add
+              startup(round, a);
+            }
           }
         }
         Workload[] workloads = Workload.values();
@@ -395,6 +400,10 @@ public final class BenchmarkDriver {
     switch (agent) {
       case OURS:
         b.agent(o.agentJar);
+        break;
+      case SPANS_OFF:
+        b.agent(o.agentJar);
+        b.sysProp("redis.resilience.telemetry.spans.enabled", "false");
         break;
       case OTEL:
         b.agent(o.otelJar);
@@ -633,6 +642,15 @@ public final class BenchmarkDriver {
               + " db.client.operation.duration points counting %.0f operations",
           a.label, c.jedisSpans, c.lettuceSpans, c.durationCount));
     }
+    Check off = quickCheck(Map.of("benchmark.agent", Agent.SPANS_OFF.id));
+    if (off.jedisSpans + off.lettuceSpans + off.otherSpans != 0 || off.durationCount == 0) {
+      throw new IllegalStateException(Agent.SPANS_OFF.label + " sent " + (off.jedisSpans
+          + off.lettuceSpans + off.otherSpans) + " spans and duration points counting "
+          + off.durationCount + " operations: expected no span and the metrics");
+    }
+    log(String.format(Locale.ROOT, "telemetry received from %s: no spans,"
+        + " db.client.operation.duration points counting %.0f operations", Agent.SPANS_OFF.label,
+        off.durationCount));
   }
 
   private void progress(int round, String what, Agent agent, String detail) {

@@ -162,15 +162,18 @@ final class Report {
         + "this|otel>`. The OTel agent also gets"
         + " `-Dotel.semconv-stability.opt-in=database` (so it records"
         + " `db.client.operation.duration`); all its instrumentations stay at their defaults"
-        + " (Redis on, nothing disabled). This agent runs with all its defaults.");
+        + " (Redis on, nothing disabled). This agent runs with all its defaults, and once more"
+        + " with `-Dredis.resilience.telemetry.spans.enabled=false` (spans off: the metrics, log"
+        + " records and resilience features stay), same jar.");
     line("");
 
     // ------------------------------------------------------------ main table
     line("## Throughput and latency");
     line("");
     line("| Workload | Unit | No agent: median (min-max) | This agent: median (min-max) | This"
-        + " / none | OTel agent: median (min-max) | OTel / none | Slowdown: this vs OTel |");
-    line("|---|---|---:|---:|---:|---:|---:|---|");
+        + " / none | OTel agent: median (min-max) | OTel / none | This, spans off: median (min-max)"
+        + " | Spans off / none | Slowdown: this vs OTel |");
+    line("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for (Workload w : Workload.values()) {
       boolean tp = w.kind == Kind.THROUGHPUT;
       StringBuilder row = new StringBuilder("| ").append(w.label(o)).append(" | ")
@@ -230,10 +233,10 @@ final class Report {
     // ------------------------------------------------------------ allocation and memory
     line("## Allocation, memory, size");
     line("");
-    line("| Workload | Allocated B/op, no agent | this agent | OTel agent | Incl. all threads"
-        + " (none / this / OTel) | Process CPU µs/op (none / this / OTel) |"
-        + " Peak RSS MiB (none / this / OTel) |");
-    line("|---|---:|---:|---:|---:|---:|---:|");
+    line("| Workload | Allocated B/op, no agent | this agent | OTel agent | this, spans off |"
+        + " Incl. all threads (none / this / OTel / spans off) | Process CPU µs/op (none / this /"
+        + " OTel / spans off) | Peak RSS MiB (none / this / OTel / spans off) |");
+    line("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (Workload w : Workload.values()) {
       StringBuilder r = new StringBuilder("| ").append(w.label(o));
       for (Agent a : Agent.values()) {
@@ -265,8 +268,10 @@ final class Report {
             stats(w, a, s -> s.peakRssKb / 1024.0).median);
       }
     }
-    line(String.format(Locale.ROOT, "| **Peak RSS, largest median over the workloads** | | | |"
-        + " | | **%,.0f / %,.0f / %,.0f** |", maxRss[0], maxRss[1], maxRss[2]));
+    line(String.format(Locale.ROOT, "| **Peak RSS, largest median over the workloads** | | | | |"
+        + " | | **%,.0f / %,.0f / %,.0f / %,.0f** |", maxRss[Agent.NONE.ordinal()],
+        maxRss[Agent.OURS.ordinal()], maxRss[Agent.OTEL.ordinal()],
+        maxRss[Agent.SPANS_OFF.ordinal()]));
     line("");
     long ourJar = size(o.agentJar);
     long otelJar = size(o.otelJar);
@@ -304,6 +309,20 @@ final class Report {
         target(w.label(o) + " time <= 1.10x no agent", ratioText(r, false), r <= 1.10,
             ratioText(ratio(w, Agent.OTEL), false));
       }
+    }
+    for (Workload w : Workload.values()) {
+      double r = ratio(w, Agent.SPANS_OFF);
+      if (w.kind == Kind.THROUGHPUT) {
+        target("Spans off: " + w.label(o) + " throughput >= 0.98x no agent", ratioText(r, true),
+            r >= 0.98, "-");
+      } else {
+        target("Spans off: " + w.label(o) + " time <= 1.02x no agent", ratioText(r, false),
+            r <= 1.02, "-");
+      }
+      double none = stats(w, Agent.NONE, x -> x.allocPerOp).median;
+      double off = stats(w, Agent.SPANS_OFF, x -> x.allocPerOp).median;
+      target("Spans off: " + w.label(o) + " allocation <= no agent + 16 B/op",
+          String.format(Locale.ROOT, "%+,.0f B/op", off - none), off - none <= 16, "-");
     }
     target("Start-up <= +150 ms over no agent", String.format(Locale.ROOT, "%+,.0f ms", ourStart),
         ourStart <= STARTUP_LIMIT_MS, String.format(Locale.ROOT, "%+,.0f ms", otelStart));
@@ -380,7 +399,7 @@ final class Report {
       double phases = 0;
       for (Workload w : Workload.values()) {
         if (w.kind == Kind.THROUGHPUT) {
-          phases += o.rounds * 3 * (o.warmupMs + o.measureMs) / 1000.0;
+          phases += o.rounds * Agent.values().length * (o.warmupMs + o.measureMs) / 1000.0;
         }
       }
       line(String.format(Locale.ROOT, "- Time budget: this run took %.1f min, of which %.0f s"
@@ -405,6 +424,10 @@ final class Report {
     StringBuilder row = new StringBuilder("| ").append(label).append(" | ms (lower is better)");
     double[] delta = new double[Agent.values().length];
     for (Agent a : Agent.values()) {
+      if (a == Agent.SPANS_OFF) {
+        row.append(" | same jar | -"); // start-up is not measured again
+        continue;
+      }
       Stats s = new Stats(ms.get(a));
       delta[a.ordinal()] = s.median - none.median;
       row.append(" | ").append(String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)", s.median,
