@@ -31,13 +31,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.Transaction;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * MOVING hand-offs on Jedis 5.x-8.0.x over RESP3 (no released Jedis acts on MOVING): through the
@@ -114,30 +120,123 @@ class JedisMovingHandoffTest {
     }
   }
 
+  /** An INCR client under load: borrows per command (a pool) and can hold all its connections at once. */
+  interface LoadClient extends AutoCloseable {
+    void incr(String key);
+
+    /** Runs {@code key} INCR on every pooled connection, all borrowed at the same time; how many. */
+    int incrOnEveryConnection(String key);
+
+    @Override
+    void close();
+  }
+
+  static final int THREADS = 4;
+
   @Test
-  void aPoolUnderLoadHandsOffToTheTargetWithoutLosingAnIncr() throws Exception {
-    int threads = 4;
+  void aJedisPoolUnderLoadHandsOffToTheTargetWithoutLosingAnIncr() throws Exception {
+    GenericObjectPoolConfig<Jedis> pc = new GenericObjectPoolConfig<>();
+    pc.setMaxTotal(THREADS);
+    pc.setMaxIdle(THREADS);
+    handsOffUnderLoad(
+        "JedisPool",
+        sim -> {
+          JedisPool pool = new JedisPool(pc, new HostAndPort(HOST, sim.primaryPort()), resp3());
+          return new LoadClient() {
+            @Override
+            public void incr(String key) {
+              try (Jedis j = pool.getResource()) {
+                j.incr(key);
+              }
+            }
+
+            @Override
+            public int incrOnEveryConnection(String key) {
+              List<Jedis> all = new ArrayList<>();
+              for (int i = 0; i < THREADS; i++) {
+                all.add(pool.getResource());
+              }
+              all.forEach(j -> j.incr(key));
+              all.forEach(Jedis::close);
+              return all.size();
+            }
+
+            @Override
+            public void close() {
+              pool.close();
+            }
+          };
+        });
+  }
+
+  @Test
+  void aPooledUnifiedJedisUnderLoadHandsOffToTheTargetWithoutLosingAnIncr() throws Exception {
+    GenericObjectPoolConfig<Connection> pc = new GenericObjectPoolConfig<>();
+    pc.setMaxTotal(THREADS);
+    pc.setMaxIdle(THREADS);
+    handsOffUnderLoad(
+        "pooled UnifiedJedis",
+        sim -> {
+          UnifiedJedis client = UnifiedClients.pooled(new HostAndPort(HOST, sim.primaryPort()), resp3(), pc);
+          return new LoadClient() {
+            @Override
+            public void incr(String key) {
+              client.incr(key);
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public int incrOnEveryConnection(String key) {
+              // the pool's connections, all borrowed at once, each running one INCR as the client would
+              Object provider;
+              try {
+                java.lang.reflect.Field f = UnifiedJedis.class.getDeclaredField("provider");
+                f.setAccessible(true);
+                provider = f.get(client);
+              } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+              }
+              List<Connection> all = new ArrayList<>();
+              for (int i = 0; i < THREADS; i++) {
+                all.add(((redis.clients.jedis.providers.ConnectionProvider) provider).getConnection());
+              }
+              all.forEach(
+                  c ->
+                      c.executeCommand(
+                          new CommandObject<>(
+                              new CommandArguments(Protocol.Command.INCR).key(key), BuilderFactory.LONG)));
+              all.forEach(Connection::close);
+              return all.size();
+            }
+
+            @Override
+            public void close() {
+              client.close();
+            }
+          };
+        });
+  }
+
+  void handsOffUnderLoad(String name, java.util.function.Function<MaintenanceSimulator, LoadClient> clients)
+      throws Exception {
     int perThread = 100;
     long successes = handoffs("success");
     long failures = handoffs("failure");
-    GenericObjectPoolConfig<Jedis> pc = new GenericObjectPoolConfig<>();
-    pc.setMaxTotal(threads);
-    pc.setMaxIdle(threads);
     try (MaintenanceSimulator sim = MaintenanceSimulator.start();
-        JedisPool pool = new JedisPool(pc, new HostAndPort(HOST, sim.primaryPort()), resp3())) {
+        LoadClient client = clients.apply(sim)) {
       AtomicLong acked = new AtomicLong();
       AtomicLong failed = new AtomicLong();
       List<Throwable> errors = new ArrayList<>();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      ExecutorService pool4 = Executors.newFixedThreadPool(threads);
+      ExecutorService load = Executors.newFixedThreadPool(THREADS);
       List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
+      for (int t = 0; t < THREADS; t++) {
         done.add(
-            pool4.submit(
+            load.submit(
                 () -> {
                   for (int i = 0; i < perThread && System.nanoTime() < deadline; i++) {
-                    try (Jedis j = pool.getResource()) {
-                      j.incr("n");
+                    try {
+                      client.incr("n");
                       acked.incrementAndGet();
                     } catch (RuntimeException e) {
                       failed.incrementAndGet();
@@ -145,30 +244,21 @@ class JedisMovingHandoffTest {
                         errors.add(e);
                       }
                     }
-                    if (acked.get() < threads * perThread / 4) {
+                    if (acked.get() < THREADS * perThread / 4) {
                       TestTelemetry.sleep(1); // the MOVING comes while the load still runs
                     }
                   }
                 }));
       }
-      await(() -> acked.get() >= threads * perThread / 4, Duration.ofSeconds(20), "a quarter of the INCRs");
+      await(() -> acked.get() >= THREADS * perThread / 4, Duration.ofSeconds(20), "a quarter of the INCRs");
       int pushed = sim.pushToOptedIn(Endpoint.PRIMARY, MaintenanceNotification.moving(1, 15, sim.targetAddress()));
       long ackedAtPush = acked.get();
       for (Future<?> f : done) {
         f.get(40, TimeUnit.SECONDS);
       }
-      pool4.shutdown();
-
-      // every pooled connection used once more (lazy hand-off at next use), all at the same time
-      List<Jedis> all = new ArrayList<>();
-      for (int i = 0; i < threads; i++) {
-        all.add(pool.getResource());
-      }
-      for (Jedis j : all) {
-        j.incr("n");
-        acked.incrementAndGet();
-      }
-      all.forEach(Jedis::close);
+      load.shutdown();
+      // every pooled connection used once more (the hand-off is lazy: at a connection's next use)
+      acked.addAndGet(client.incrOnEveryConnection("n"));
 
       long onPrimary = sim.server(Endpoint.PRIMARY).getLong("n");
       long onTarget = sim.server(Endpoint.TARGET).getLong("n");
@@ -176,9 +266,9 @@ class JedisMovingHandoffTest {
       await(() -> sim.clients(Endpoint.PRIMARY).stream().allMatch(ClientRecord::closed),
           Duration.ofSeconds(5), "every connection to the old endpoint closed: " + sim.clients(Endpoint.PRIMARY));
       System.out.printf(
-          "pool hand-off: pushed to %d connections after %d INCRs; %d acked, %d failed; primary %d + target %d;"
+          "%s hand-off: pushed to %d connections after %d INCRs; %d acked, %d failed; primary %d + target %d;"
               + " %d old connections closed, %d on the target; hand-offs (ms) %s%n",
-          pushed, ackedAtPush, acked.get(), failed.get(), onPrimary, onTarget, primaryConns.size(),
+          name, pushed, ackedAtPush, acked.get(), failed.get(), onPrimary, onTarget, primaryConns.size(),
           sim.clients(Endpoint.TARGET).size(), handoffMillis());
 
       assertThat(errors).isEmpty();
@@ -186,7 +276,7 @@ class JedisMovingHandoffTest {
       assertThat(pushed).isPositive();
       assertThat(onPrimary + onTarget).isEqualTo(acked.get());
       assertThat(onPrimary).isGreaterThanOrEqualTo(ackedAtPush);
-      assertThat(onTarget).isGreaterThanOrEqualTo(threads); // the last round, at least, ran there
+      assertThat(onTarget).isGreaterThanOrEqualTo(THREADS); // the last round, at least, ran there
       assertThat(sim.clients(Endpoint.TARGET)).isNotEmpty().allMatch(r -> r.requestedProtocol() == 3);
       assertThat(handoffs("success") - successes).isEqualTo(primaryConns.size());
       assertThat(handoffs("failure") - failures).isZero();
