@@ -14,6 +14,7 @@ import dev.redisresilience.harness.MaintenanceNotification;
 import dev.redisresilience.harness.MaintenanceSimulator;
 import dev.redisresilience.harness.MaintenanceSimulator.ClientRecord;
 import dev.redisresilience.harness.MaintenanceSimulator.Endpoint;
+import dev.redisresilience.harness.Ports;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.time.Duration;
@@ -368,6 +369,27 @@ class JedisMovingHandoffTest {
       assertThat(sim.server(Endpoint.PRIMARY).getLong("after")).isZero();
       await(old::closed, Duration.ofSeconds(5), "the old connection closed");
       assertThat(old.commandNames()).containsSubsequence("MULTI", "INCR", "INCR", "INCR", "EXEC");
+    }
+  }
+  @Test
+  void anUnreachableTargetFailsTheHandOffNotTheCommand() {
+    long successes = handoffs("success");
+    long failures = handoffs("failure");
+    try (MaintenanceSimulator sim = MaintenanceSimulator.start();
+        Jedis jedis = resp3Jedis(sim)) {
+      jedis.select(2);
+      assertThat(jedis.incr("n")).isEqualTo(1);
+      ClientRecord old = sim.awaitClient(ClientRecord::optedIn, Duration.ofSeconds(5));
+      sim.push(old, MaintenanceNotification.moving(5, 15, HOST + ":" + Ports.free())); // nobody listens
+      settle();
+      assertThat(jedis.incr("n")).isEqualTo(2); // reads the notification
+      assertThat(jedis.incr("n")).isEqualTo(3); // the hand-off fails: back on the old endpoint, same db
+      assertThat(jedis.incr("n")).isEqualTo(4); // and it stays there
+      assertThat(valueIn(sim, Endpoint.PRIMARY, 2, "n")).isEqualTo(4);
+      assertThat(handoffs("failure") - failures).isEqualTo(1);
+      assertThat(handoffs("success") - successes).isZero();
+      assertThat(sim.clients(Endpoint.PRIMARY)).hasSize(2); // one reconnect to the old endpoint
+      assertThat(sim.clients(Endpoint.TARGET)).isEmpty();
     }
   }
 }
