@@ -245,9 +245,7 @@ class JedisMovingHandoffTest {
                         errors.add(e);
                       }
                     }
-                    if (acked.get() < THREADS * perThread / 4) {
-                      TestTelemetry.sleep(1); // the MOVING comes while the load still runs
-                    }
+                    TestTelemetry.sleep(1); // paced: the MOVING comes while the load still runs
                   }
                 }));
       }
@@ -277,7 +275,7 @@ class JedisMovingHandoffTest {
       assertThat(pushed).isPositive();
       assertThat(onPrimary + onTarget).isEqualTo(acked.get());
       assertThat(onPrimary).isGreaterThanOrEqualTo(ackedAtPush);
-      assertThat(onTarget).isGreaterThanOrEqualTo(THREADS); // the last round, at least, ran there
+      assertThat(onTarget).isGreaterThan(THREADS); // load after the push ran there, not just the last round
       assertThat(sim.clients(Endpoint.TARGET)).isNotEmpty().allMatch(r -> r.requestedProtocol() == 3);
       assertThat(handoffs("success") - successes).isEqualTo(primaryConns.size());
       assertThat(handoffs("failure") - failures).isZero();
@@ -329,12 +327,13 @@ class JedisMovingHandoffTest {
       settle();
       long readAt = System.nanoTime(); // Jedis sees a push only when it reads: time/2 counts from here
       assertThat(jedis.incr("n")).isEqualTo(2); // reads the notification
+      long afterRead = System.nanoTime(); // the agent saw it between readAt and now
       if (System.nanoTime() - readAt < TimeUnit.MILLISECONDS.toNanos(900)) {
         assertThat(jedis.incr("n")).isEqualTo(3); // before time/2: still the old connection
         assertThat(old.closed()).isFalse();
         assertThat(sim.clients(Endpoint.PRIMARY)).hasSize(1);
       }
-      TestTelemetry.sleep(Math.max(0, 1_200 - (System.nanoTime() - readAt) / 1_000_000));
+      TestTelemetry.sleep(Math.max(0, 1_100 - (System.nanoTime() - afterRead) / 1_000_000));
       long before = sim.server(Endpoint.PRIMARY).getLong("n");
       assertThat(jedis.incr("n")).isEqualTo(before + 1);
       await(old::closed, Duration.ofSeconds(5), "the old connection closed: " + sim.clients());
