@@ -105,7 +105,7 @@ public final class ConnectionEventLog {
     }
   }
 
-  /** The agent replaced a connection to the server in place ({@code reason}: broken, health_check). */
+  /** The agent replaced a connection to the server in place ({@code reason}: broken, health_check, moving). */
   public void replaced(ServerState s, String reason) {
     LogRecordBuilder r = record(LOG_CONNECTION_REPLACED, s, Severity.INFO);
     if (r != null) {

@@ -42,6 +42,8 @@ public final class JedisConnState extends ConnectionState {
   public boolean resp3;
   /** Maintenance state, made at the first notification on this connection (null before). */
   public ConnectionMaintenance maintenance;
+  /** Named after the endpoint a MOVING sent it to, not the one its socket factory is configured for. */
+  public boolean moved;
   /** The socket's read timeout before the agent relaxed it, and the relaxed one (0: not relaxed). */
   public int relaxedFromMillis;
   public int relaxedToMillis;

@@ -176,6 +176,9 @@ public final class JedisConnections {
       InetSocketAddress a = (InetSocketAddress) remote;
       String ip = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
       s.peer(ip, a.getPort(), a.getHostString());
+      if (s.moved || JedisMoves.pending()) {
+        named(s, socketFactory, a);
+      }
     }
     JedisTimeouts.applyCommandTimeout((Connection) connection);
     s.lastUsedNanos = System.nanoTime();
@@ -192,6 +195,26 @@ public final class JedisConnections {
     JedisCall current = JedisContext.current();
     if (current != null && s.suppressed == 0) {
       current.op.bind(s.endpoint()); // connected lazily inside the operation: now with the peer
+    }
+  }
+
+  /**
+   * A socket of a connection whose endpoint moved (MOVING): the connection is named after the
+   * server the socket reached (spans and metrics then say the new endpoint), and after the
+   * configured one again when a later socket no longer goes to the moved-to endpoint.
+   */
+  private static void named(JedisConnState s, Object socketFactory, InetSocketAddress remote) {
+    if (!(socketFactory instanceof DefaultJedisSocketFactory)) {
+      return;
+    }
+    HostAndPort configured = ((DefaultJedisSocketFactory) socketFactory).getHostAndPort();
+    HostAndPort reached = JedisMoves.reached(configured, remote);
+    if (reached != null) {
+      s.server(reached.getHost(), reached.getPort());
+      s.moved = true;
+    } else if (s.moved && configured != null) {
+      s.server(configured.getHost(), configured.getPort());
+      s.moved = false;
     }
   }
 
@@ -364,6 +387,9 @@ public final class JedisConnections {
    * be sent, or the exception the attempt fails with instead, without sending anything.
    */
   static Throwable prepare(Connection conn, JedisConnState s, CommandInfo cmd, SessionEffect effect) {
+    if (JedisHandoffs.beforeCommand(conn, s)) {
+      return null; // its endpoint moved (MOVING): now on a new socket to the new endpoint
+    }
     boolean replace = conn.isBroken() || s.agentDisconnected;
     String reason = REPLACED_BROKEN;
     if (!replace) {
@@ -430,9 +456,14 @@ public final class JedisConnections {
    * ({@link #connectGuard}) until a replacement succeeds.
    */
   static void replace(Connection conn, JedisConnState s) {
+    replace(conn, s, true);
+  }
+
+  /** As {@link #replace(Connection, JedisConnState)}; a planned hand-off is not a reconnect. */
+  static void replace(Connection conn, JedisConnState s, boolean countReconnect) {
     // while the server is down, connects are counted where they are made (connectFailed, established)
     ServerState server = s.serverState();
-    boolean countHere = !server.isDown();
+    boolean countHere = countReconnect && !server.isDown();
     boolean ok = false;
     s.replacing = true;
     try {

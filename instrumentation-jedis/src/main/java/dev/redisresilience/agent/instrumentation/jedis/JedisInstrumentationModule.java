@@ -49,7 +49,9 @@ public final class JedisInstrumentationModule implements InstrumentationModule {
         "dev.redisresilience.agent.instrumentation.jedis.JedisRedirects",
         "dev.redisresilience.agent.instrumentation.jedis.JedisSentinels",
         "dev.redisresilience.agent.instrumentation.jedis.JedisMaintenance",
-        "dev.redisresilience.agent.instrumentation.jedis.JedisPushes");
+        "dev.redisresilience.agent.instrumentation.jedis.JedisPushes",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisMoves",
+        "dev.redisresilience.agent.instrumentation.jedis.JedisHandoffs");
   }
 
   @Override

@@ -101,7 +101,11 @@ public final class JedisMaintenance {
       s.maintenance = cm;
       telemetry().relaxable(cm);
     }
-    cm.apply(n, p, System.nanoTime());
+    long now = System.nanoTime();
+    cm.apply(n, p, now);
+    if (n.type() == MaintenanceNotice.Type.MOVING) {
+      JedisMoves.moving(server, n, p, now); // hand-offs happen before the connections' next commands
+    }
   }
 
   /** Connection.disconnect exit: a new socket starts without maintenance state. */
