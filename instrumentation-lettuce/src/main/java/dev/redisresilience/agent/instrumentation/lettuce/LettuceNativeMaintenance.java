@@ -199,6 +199,48 @@ public final class LettuceNativeMaintenance {
     return a.getAddress() != null && host.equals(a.getAddress().getHostAddress());
   }
 
+  // --- the sync API's wait ----------------------------------------------------------------------
+
+  /** Lettuce 7.0+, where Lettuce relaxes timeouts itself (MaintNotificationsConfig arrived with it). */
+  private static final boolean NATIVE = hasClass("io.lettuce.core.MaintNotificationsConfig");
+
+  /**
+   * How long a sync call waits for its command on Lettuce 7.x. Lettuce's expiry writer relaxes a
+   * command's timeout during maintenance, but its sync API waits the plain timeout anyway (7.7.0:
+   * {@code Futures.awaitOrCancel} with the unrelaxed timeout), so a sync call is cut where the
+   * async one is answered. While the command's server is in a maintenance window the wait is
+   * stretched by {@code maintenance.relaxed-timeout}: Lettuce's expiry still ends the command at the
+   * timeout it gave it (relaxed on a connection it relaxed, plain on any other), so no call waits
+   * longer than Lettuce lets its command run. Outside a window, and on 6.x, unchanged.
+   */
+  public static long syncWaitNanos(Object future, long timeoutNanos) {
+    if (!NATIVE || timeoutNanos <= 0 || !(future instanceof RedisCommand)) {
+      return timeoutNanos;
+    }
+    LettuceCall call = LettuceOperations.callOf((RedisCommand<?, ?, ?>) future);
+    if (call == null) {
+      return timeoutNanos;
+    }
+    ServerState s = call.lastServer;
+    if (s == null && call.session != null) {
+      s = call.session.lastServer;
+    }
+    if (s == null || !s.inMaintenance(System.nanoTime())) {
+      return timeoutNanos;
+    }
+    long r = timeoutNanos + MaintenancePolicy.get().relaxedNanos();
+    return r < 0 ? Long.MAX_VALUE : r;
+  }
+
+  private static boolean hasClass(String name) {
+    try {
+      Class.forName(name, false, LettuceNativeMaintenance.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
+
   // --- Lettuce's relaxed timeouts ----------------------------------------------------------------
 
   /**
