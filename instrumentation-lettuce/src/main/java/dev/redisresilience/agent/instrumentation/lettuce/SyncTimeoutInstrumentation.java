@@ -15,7 +15,9 @@ import net.bytebuddy.matcher.ElementMatcher;
  * The sync API's invocation handlers (standalone, cluster, multi-database): how long a sync call
  * waits for its command before it cancels it. Lettuce waits one command timeout; when the agent
  * may retry the command, the wait covers its attempts ({@link LettuceAttempts#syncWaitNanos}),
- * while each attempt is still cut at its own timeout by Lettuce's expiry.
+ * while each attempt is still cut at its own timeout by Lettuce's expiry. On Lettuce 6.x, a command
+ * under the agent's maintenance-aware timer waits up to the relaxed timeout ({@link
+ * LettuceRelaxedExpiry}): that timer cuts it.
  */
 final class SyncTimeoutInstrumentation implements TypeInstrumentation {
   @Override
@@ -39,7 +41,8 @@ final class SyncTimeoutInstrumentation implements TypeInstrumentation {
     @Advice.OnMethodExit(suppress = Throwable.class)
     public static void exit(
         @Advice.Argument(0) Object future, @Advice.Return(readOnly = false) long timeoutNanos) {
-      timeoutNanos = LettuceAttempts.syncWaitNanos(future, timeoutNanos);
+      timeoutNanos =
+          LettuceAttempts.syncWaitNanos(future, LettuceRelaxedExpiry.syncWaitNanos(future, timeoutNanos));
     }
   }
 }
