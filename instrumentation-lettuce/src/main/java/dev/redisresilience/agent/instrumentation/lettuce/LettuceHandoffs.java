@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * buffered commands on the new channel. No command is sent twice: the old channel closes with none
  * outstanding (or, at the hold bound, with only timed-out ones, which Lettuce does not resend).
  * A null endpoint hands off to the same address after time/2. Only for connections that reconnect
- * by themselves (auto-reconnect): any other one just keeps its relaxed timeouts. Reported as
+ * by themselves (auto-reconnect) and are not cluster node connections: any other one just keeps
+ * its relaxed timeouts. Reported as
  * redis.client.connection.handoff (success when the new channel is up, failure when the reconnect
  * to the target failed: the next attempt goes to the original address). Injected next to Lettuce.
  */
@@ -69,15 +70,25 @@ public final class LettuceHandoffs {
 
   private static void start(CommandHandler handler, LettuceMaintenance m, MaintenanceNotice n) {
     Channel ch = m.channel;
-    Object connection = connectionOf(handler.getEndpoint());
-    if (!ch.isActive() || m.handoff != null || connection == null || !reconnects(connection)) {
-      return; // closed meanwhile, already handing off, or no reconnect of its own: relaxed only
+    Object endpoint = handler.getEndpoint();
+    Object connection = connectionOf(endpoint);
+    if (!ch.isActive()
+        || m.handoff != null
+        || connection == null
+        || !reconnects(connection)
+        || isClusterNode(endpoint)) {
+      // closed meanwhile, already handing off, no reconnect of its own, or a cluster node
+      // connection (its address is the topology's; the cluster API moves slots with SMIGRATING):
+      // relaxed only
+      return;
     }
     MaintenancePolicy p = MaintenancePolicy.get();
     long now = System.nanoTime();
     long hold = Math.max(p.relaxedTimeoutNanos(), TimeUnit.SECONDS.toNanos(Math.max(0, n.timeSeconds())));
     hold = Math.min(hold, Math.max(p.maxWindowNanos(), p.relaxedTimeoutNanos()));
-    Handoff h = new Handoff(n, now, m.server, address(n), ch, now + hold);
+    // timed from the notification (a null endpoint's hand-off starts time/2 after it)
+    long noticed = m.window().pendingMove() == n ? m.window().pendingMoveAt() : now;
+    Handoff h = new Handoff(n, noticed, m.server, address(n), ch, now + hold);
     PENDING.put(connection, h);
     m.handoff = h; // from now on the endpoint writes no new command to this channel
     // after the writes already queued on the event loop (they join the stack first)
@@ -199,6 +210,15 @@ public final class LettuceHandoffs {
     }
     Object s = ((StateHolder) endpoint).__rraState();
     return s instanceof LettuceEndpoints.State ? ((LettuceEndpoints.State) s).connection : null;
+  }
+
+  private static boolean isClusterNode(Object endpoint) {
+    for (Class<?> c = endpoint.getClass(); c != null; c = c.getSuperclass()) {
+      if (c.getName().equals("io.lettuce.core.cluster.ClusterNodeEndpoint")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean reconnects(Object connection) {
