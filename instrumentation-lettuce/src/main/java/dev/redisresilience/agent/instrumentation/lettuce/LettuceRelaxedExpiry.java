@@ -141,7 +141,16 @@ public final class LettuceRelaxedExpiry {
     /** The command's timeout now: the relaxed one while its connection's window is open. */
     private long allowedNanos(long now) {
       LettuceMaintenance m = LettuceMaintenance.peek(endpoint.channel);
-      ConnectionMaintenance w = m == null ? null : m.window;
+      if (m == null) {
+        return baseNanos;
+      }
+      LettuceHandoffs.Handoff h = m.handoff;
+      if (h != null && !h.reported && now - h.untilNanos < 0) {
+        // waiting for the hand-off's new connection (in the disconnected buffer): relaxed until
+        // it is up, however long the old channel's window said
+        return MaintenancePolicy.get().relaxedNanos(baseNanos);
+      }
+      ConnectionMaintenance w = m.window;
       return w == null ? baseNanos : w.timeoutNanos(baseNanos, MaintenancePolicy.get(), now);
     }
   }

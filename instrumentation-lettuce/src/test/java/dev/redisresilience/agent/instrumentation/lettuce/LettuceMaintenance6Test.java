@@ -19,11 +19,13 @@ import dev.redisresilience.harness.MaintenanceSimulator;
 import dev.redisresilience.harness.MaintenanceSimulator.ClientRecord;
 import dev.redisresilience.harness.MaintenanceSimulator.Endpoint;
 import dev.redisresilience.harness.RespFrame;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
@@ -152,6 +154,17 @@ class LettuceMaintenance6Test {
       assertThat(rec.optInCommands()).isZero();
       assertThat(rec.commands()).noneSatisfy(cmd -> assertThat(cmd).contains("MAINT_NOTIFICATIONS"));
     }
+  }
+
+  @Test
+  void aResp2ConnectionIsNotOptedIn() {
+    client = RedisClient.create(RedisURI.create(HOST, sim.primaryPort()));
+    client.setOptions(ClientOptions.builder().protocolVersion(ProtocolVersion.RESP2).build());
+    StatefulRedisConnection<String, String> c = client.connect();
+    assertThat(c.sync().incr("n")).isEqualTo(1);
+    ClientRecord rec = sim.awaitClient(r -> r.commandNames().contains("INCR"), Duration.ofSeconds(5));
+    assertThat(rec.requestedProtocol()).isEqualTo(2);
+    assertThat(rec.optInCommands()).isZero();
   }
 
   @ParameterizedTest
