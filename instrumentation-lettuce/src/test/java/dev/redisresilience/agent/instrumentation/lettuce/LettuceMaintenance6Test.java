@@ -315,6 +315,24 @@ class LettuceMaintenance6Test {
   }
 
   @Test
+  void aHandOffWhoseTargetRefusesFallsBackToTheOriginalEndpoint() {
+    long failedBefore = handoffs("failure");
+    long succeededBefore = handoffs("success");
+    StatefulRedisConnection<String, String> c = connect();
+    assertThat(c.sync().incr("n")).isEqualTo(1);
+    ClientRecord old = sim.awaitClient(ClientRecord::optedIn, Duration.ofSeconds(5));
+    sim.proxy(Endpoint.TARGET).refuseConnections(true);
+    assertThat(sim.push(old, MaintenanceNotification.moving(7, 15, sim.targetAddress()))).isTrue();
+    assertThat(eventually(old::closed, 10_000)).isTrue();
+    assertThat(c.sync().incr("n")).isEqualTo(2); // reconnected to the original endpoint
+    assertThat(eventually(() -> handoffs("failure") - failedBefore == 1, 5_000)).isTrue();
+    assertThat(handoffs("success") - succeededBefore).isZero();
+    assertThat(sim.server(Endpoint.PRIMARY).getLong("n")).isEqualTo(2);
+    assertThat(sim.server(Endpoint.TARGET).getLong("n")).isZero();
+    assertThat(sim.clients(Endpoint.PRIMARY)).anySatisfy(r -> assertThat(r != old && r.optedIn()).isTrue());
+  }
+
+  @Test
   void movingWithoutEndpointReconnectsToTheSameOneAfterHalfItsTime() throws Exception {
     long succeeded = handoffs("success");
     StatefulRedisConnection<String, String> c = connect();
