@@ -7,6 +7,7 @@ import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.TelemetryNames;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.protocol.CommandHandler;
+import io.lettuce.core.protocol.RedisCommand;
 import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -23,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * the channel is closed; the watchdog reconnects to the endpoint the MOVING named (the address the
  * reconnect resolves is redirected until the notice's time has passed) and Lettuce sends the
  * buffered commands on the new channel. No command is sent twice: the old channel closes with none
- * outstanding (or, at the hold bound, with only timed-out ones, which Lettuce does not resend).
+ * outstanding (or, after the hold, with only done ones: timed out or cancelled, which Lettuce does
+ * not resend).
  * A null endpoint hands off to the same address after time/2. Only for connections that reconnect
  * by themselves (auto-reconnect) and are not cluster node connections: any other one just keeps
  * its relaxed timeouts. Reported as
@@ -93,8 +95,32 @@ public final class LettuceHandoffs {
     m.handoff = h; // from now on the endpoint writes no new command to this channel
     // after the writes already queued on the event loop (they join the stack first)
     ch.eventLoop().execute(() -> closeIfDrained(ch, handler));
-    // bounded: commands that never get a reply have timed out by then (and are not resent)
-    ch.eventLoop().schedule(() -> close(ch), hold, TimeUnit.NANOSECONDS);
+    // bounded: replies that never come do not keep the old channel forever
+    closeWhenSettled(ch, handler, hold);
+  }
+
+  /**
+   * After {@code hold}: closes the channel once every command left on it is done (timed out,
+   * cancelled), so Lettuce resends none of them; checks again after another hold otherwise (a
+   * command with a longer timeout of its own, a blocking one).
+   */
+  private static void closeWhenSettled(Channel ch, CommandHandler handler, long hold) {
+    ch.eventLoop()
+        .schedule(
+            () -> {
+              if (!ch.isActive()) {
+                return;
+              }
+              for (RedisCommand<?, ?, ?> c : handler.getStack()) {
+                if (!c.isDone()) {
+                  closeWhenSettled(ch, handler, hold);
+                  return;
+                }
+              }
+              close(ch);
+            },
+            hold,
+            TimeUnit.NANOSECONDS);
   }
 
   /** DefaultEndpoint.isConnected exit: a channel handing off takes no new commands. */
