@@ -41,6 +41,8 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
   volatile boolean finishing;
   /** False when the connection held session state a new connection would not have. */
   final boolean portable;
+  /** Lettuce 6.x, opted-in connection: the agent's maintenance-aware timer cuts this attempt. */
+  volatile boolean relaxableTimeout;
   /** The dispatching connection's session, null when it has none. */
   final LettuceSession session;
 

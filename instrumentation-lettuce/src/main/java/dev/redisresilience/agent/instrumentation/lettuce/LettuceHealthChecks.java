@@ -177,9 +177,13 @@ final class LettuceHealthChecks {
   /**
    * Lettuce 7.x: a MOVING hand-off is moving this channel's traffic to a new endpoint (its
    * MaintenanceAwareConnectionWatchdog marks the channel, and the endpoint buffers meanwhile).
-   * Read by name: the key does not exist before 7.0.
+   * Read by name: the key does not exist before 7.0. Lettuce 6.x: the agent's own hand-off
+   * ({@link LettuceHandoffs}) is draining the channel.
    */
   private static boolean rebinding(Channel ch) {
+    if (!LettuceHandoffs.connected(ch)) {
+      return true;
+    }
     if (!AttributeKey.exists(REBIND_ATTRIBUTE)) {
       return false;
     }

@@ -7,6 +7,8 @@ import dev.redisresilience.agent.install.InstrumentationModule;
 import dev.redisresilience.agent.install.TypeInstrumentation;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import net.bytebuddy.matcher.ElementMatcher;
 
 /** Lettuce 6.1+ (tested: the README's support matrix; 6.6.0 via Spring Boot). */
@@ -21,6 +23,25 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
           "io.lettuce.core.RedisClient",
           "io.lettuce.core.event.command.CommandListener",
           "6.1 or newer");
+
+  /**
+   * Lettuce 6.1 .. 6.x: no maintenance notification support of its own (7.0 brought
+   * MaintNotificationsConfig), so the agent opts in, relaxes timeouts and hands off on MOVING.
+   */
+  static final ElementMatcher<ClassLoader> LETTUCE_6_WITHOUT_MAINTENANCE = withoutNativeMaintenance();
+
+  private static ElementMatcher<ClassLoader> withoutNativeMaintenance() {
+    Map<ClassLoader, Boolean> cache = new WeakHashMap<>();
+    return loader -> {
+      if (!LETTUCE_6_1_PLUS.matches(loader)) {
+        return false;
+      }
+      synchronized (cache) {
+        return cache.computeIfAbsent(
+            loader, l -> l.getResource("io/lettuce/core/MaintNotificationsConfig.class") == null);
+      }
+    };
+  }
 
   @Override
   public String name() {
@@ -58,7 +79,13 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceHealthChecks",
         "dev.redisresilience.agent.instrumentation.lettuce.LettuceSentinels",
         // Lettuce 7.x: Smart Client Handoffs as Lettuce handles them, observed
-        "dev.redisresilience.agent.instrumentation.lettuce.LettuceNativeMaintenance");
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceNativeMaintenance",
+        // Lettuce 6.x: Smart Client Handoffs by the agent
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceMaintenance",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceMaintenanceOptIn",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettucePushes",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceRelaxedExpiry",
+        "dev.redisresilience.agent.instrumentation.lettuce.LettuceHandoffs");
   }
 
   @Override
@@ -82,6 +109,12 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         // Lettuce 7.x only (gated on MaintenanceAwareConnectionWatchdog)
         new NativeMaintenanceWatchdogInstrumentation(),
         new NativeMaintenanceWriterInstrumentation(),
-        new NativeMaintenanceWriterCloseInstrumentation());
+        new NativeMaintenanceWriterCloseInstrumentation(),
+        // Smart Client Handoffs, Lettuce 6.x only (7.x has its own)
+        new HandshakeOptInInstrumentation(),
+        new PushNotificationInstrumentation(),
+        new MaintenanceExpiryInstrumentation(),
+        new HandoffEndpointInstrumentation(),
+        new ReconnectAddressInstrumentation());
   }
 }

@@ -15,9 +15,11 @@ import net.bytebuddy.matcher.ElementMatcher;
  * The sync API's invocation handlers (standalone, cluster, multi-database): how long a sync call
  * waits for its command before it cancels it. Lettuce waits one command timeout; when the agent
  * may retry the command, the wait covers its attempts ({@link LettuceAttempts#syncWaitNanos}),
- * while each attempt is still cut at its own timeout by Lettuce's expiry. On Lettuce 7.x, a
- * command on a server in a maintenance window waits as long as Lettuce's relaxed expiry lets it
- * run ({@link LettuceNativeMaintenance#syncWaitNanos}).
+ * while each attempt is still cut at its own timeout by Lettuce's expiry. During a maintenance
+ * window the wait follows the relaxed timeout: on Lettuce 6.x a command under the agent's
+ * maintenance-aware timer waits up to the relaxed timeout ({@link LettuceRelaxedExpiry}: that
+ * timer cuts it); on 7.x a command on a server in a window waits as long as Lettuce's relaxed
+ * expiry lets it run ({@link LettuceNativeMaintenance#syncWaitNanos}).
  */
 final class SyncTimeoutInstrumentation implements TypeInstrumentation {
   @Override
@@ -42,7 +44,10 @@ final class SyncTimeoutInstrumentation implements TypeInstrumentation {
     public static void exit(
         @Advice.Argument(0) Object future, @Advice.Return(readOnly = false) long timeoutNanos) {
       timeoutNanos =
-          LettuceAttempts.syncWaitNanos(future, LettuceNativeMaintenance.syncWaitNanos(future, timeoutNanos));
+          LettuceAttempts.syncWaitNanos(
+              future,
+              LettuceNativeMaintenance.syncWaitNanos(
+                  future, LettuceRelaxedExpiry.syncWaitNanos(future, timeoutNanos)));
     }
   }
 }
