@@ -4,22 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redisresilience.agent.testing.PolicyOverride;
 import dev.redisresilience.agent.testing.TestTelemetry;
+import dev.redisresilience.harness.FailoverLoad;
 import dev.redisresilience.harness.RedisSentinels;
 import dev.redisresilience.harness.RedisServer;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -213,133 +207,62 @@ class JedisSentinelTest {
   }
 
   /**
-   * A SENTINEL FAILOVER under INCR load (4 threads, at most 8000 calls, bounded in time) on a
-   * quorum of its own (a second failover on the same quorum waits for the sentinels to learn the
-   * demoted master as a replica). Every acknowledged INCR is on the new master and none ran
-   * twice; calls that fail are role refusals the server did not execute; once the client has
-   * switched, calls succeed without the application doing anything: a pooled connection borrowed
-   * across the switch still reaches the demoted master and answers READONLY, and the agent
-   * retries on a new socket that reaches the new master.
+   * A SENTINEL FAILOVER under INCR load ({@link FailoverLoad}) on a quorum of its own (a second
+   * failover on the same quorum waits for the sentinels to learn the demoted master as a
+   * replica). Every acknowledged INCR is on the new master and none ran twice; calls that fail
+   * are role refusals the server did not execute; once the failover is complete, calls succeed
+   * without the application doing anything: a pooled connection borrowed across the switch still
+   * reaches the demoted master and answers READONLY, and the agent retries on a new socket that
+   * reaches the new master.
    */
   static void failoverUnderLoad(Function<RedisSentinels, Client> clients, String key) throws Exception {
     try (RedisSentinels own = RedisSentinels.start();
         PolicyOverride p =
             PolicyOverride.with(
-                "retry.max-attempts", "10",
+                // enough to outlast a switch: Lettuce's Master/Replica refreshes its topology 5 s
+                // after the sentinels' first event (a fixed delay)
+                "retry.max-attempts", "30",
                 "retry.backoff.max", "500ms",
                 // NOREPLICAS: the harness' masters refuse writes without their replica
                 "retry.on", "connection,timeout,MASTERDOWN,READONLY,NOREPLICAS");
         Client c = clients.apply(own)) {
       RedisServer old = own.master();
-      c.incr(key); // 1, before the load
-      AtomicLong acknowledged = new AtomicLong(1);
-      Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
-      AtomicLong failedAfterSwitch = new AtomicLong();
-      AtomicLong switchedAt = new AtomicLong(); // nanoTime once the failover record is out
-      AtomicLong completedAt = new AtomicLong(); // nanoTime once the new master takes writes
-      AtomicLong firstAfterSwitchOk = new AtomicLong();
-      AtomicBoolean stop = new AtomicBoolean();
-      AtomicInteger calls = new AtomicInteger();
       long downtimeBefore =
           TestTelemetry.histogramCount(
               "redis.client.connection.downtime", TestTelemetry.attr("server.port", old.port()));
       TestTelemetry.reset();
       long retriesBefore = TestTelemetry.counter("redis.client.retries", ROLE_REFUSAL);
       long recoveredBefore = TestTelemetry.counter("redis.client.retries", RECOVERED);
-      List<Thread> load = new ArrayList<>();
-      long loadDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      for (int t = 0; t < 4; t++) {
-        boolean holds = t == 0;
-        Thread th =
-            new Thread(
-                () -> {
-                  while (!stop.get() && calls.incrementAndGet() <= 8000 && System.nanoTime() < loadDeadline) {
-                    long completed = completedAt.get();
-                    // a call after the failover completed (and a margin for calls already on
-                    // their way): the application sees no error from here on
-                    boolean afterSwitch = completed != 0 && System.nanoTime() - completed > 200_000_000L;
-                    try {
-                      if (holds) {
-                        c.incrOnHeldConnection(key);
-                      } else {
-                        c.incr(key);
-                      }
-                      acknowledged.incrementAndGet();
-                      if (afterSwitch) {
-                        firstAfterSwitchOk.compareAndSet(0, System.nanoTime());
-                      }
-                    } catch (RuntimeException e) {
-                      // refused past the retry policy: counted by kind, not hidden
-                      failures.computeIfAbsent(classify(e), k -> new AtomicLong()).incrementAndGet();
-                      if (afterSwitch) {
-                        failedAfterSwitch.incrementAndGet();
-                      }
-                    }
-                    TestTelemetry.sleep(5);
-                  }
-                },
-                "incr-load-" + t);
-        th.start();
-        load.add(th);
-      }
-      // the moment the client switches (its +switch-master listener): the failover record
-      long switchDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      Thread watch =
-          new Thread(
-              () -> {
-                while (TestTelemetry.logCount(FAILOVER) == 0 && System.nanoTime() < switchDeadline) {
-                  TestTelemetry.sleep(10);
+      FailoverLoad.Result r =
+          FailoverLoad.run(
+              own,
+              held -> {
+                if (held) {
+                  c.incrOnHeldConnection(key);
+                } else {
+                  c.incr(key);
                 }
-                switchedAt.set(System.nanoTime());
               },
-              "switch-watch");
-      watch.start();
-      TestTelemetry.sleep(500);
-      long failoverStart = System.nanoTime();
-      RedisServer next = own.failover();
-      // the new master takes writes now (its replica, the old master, replicates from it)
-      long failoverDone = System.nanoTime();
-      completedAt.set(failoverDone);
-      watch.join(TimeUnit.SECONDS.toMillis(60));
-      // the load runs on after the switch: calls on connections borrowed before it, and new ones
-      TestTelemetry.sleep(2000);
-      stop.set(true);
-      for (Thread th : load) {
-        th.join(TimeUnit.SECONDS.toMillis(30));
-      }
+              () -> TestTelemetry.logCount(FAILOVER) > 0,
+              JedisSentinelTest::classify);
+      RedisServer next = r.newMaster;
       long onNewMaster = next.getLong(key);
-      long failed = failures.values().stream().mapToLong(AtomicLong::get).sum();
-      long notExecuted =
-          failures.entrySet().stream()
-              .filter(e -> ROLE_REFUSALS.contains(e.getKey()))
-              .mapToLong(e -> e.getValue().get())
-              .sum();
       long retries = TestTelemetry.counter("redis.client.retries", ROLE_REFUSAL) - retriesBefore;
       long recovered = TestTelemetry.counter("redis.client.retries", RECOVERED) - recoveredBefore;
-      long readonlyRecovered =
-          TestTelemetry.counter(
-              "redis.client.retries",
-              TestTelemetry.attr("error.type", "READONLY").and(TestTelemetry.attr("redis.client.retry.outcome", "success")));
       System.out.println(
-          "failover " + old.port() + " -> " + next.port() + ": calls " + Math.min(calls.get(), 8000)
-              + ", acknowledged " + acknowledged + ", counter on the new master " + onNewMaster
-              + ", failed " + failures + ", failed after the failover " + failedAfterSwitch
-              + ", role-refusal retries " + retries + " (" + recovered + " recovered, READONLY "
-              + readonlyRecovered + "), client switched after "
-              + TimeUnit.NANOSECONDS.toMillis(switchedAt.get() - failoverStart) + " ms, failover complete after "
-              + TimeUnit.NANOSECONDS.toMillis(failoverDone - failoverStart) + " ms, first success after that "
-              + (firstAfterSwitchOk.get() == 0 ? "none" : TimeUnit.NANOSECONDS.toMillis(firstAfterSwitchOk.get() - failoverDone) + " ms"));
-      assertThat(TestTelemetry.logCount(FAILOVER)).as("failover record").isEqualTo(1);
+          r + ", counter on the new master " + onNewMaster + ", role-refusal retry decisions " + retries
+              + " (" + recovered + " recovered)");
+      assertThat(TestTelemetry.logCount(FAILOVER)).as("failover records").isEqualTo(1);
       // the app recovered by itself: no call after the failover failed, and some ran
-      assertThat(failedAfterSwitch.get()).as("calls failed after the failover").isZero();
-      assertThat(firstAfterSwitchOk.get()).as("a call succeeded after the failover").isNotZero();
+      assertThat(r.failedAfterFailover).as("calls failed after the failover").isZero();
+      assertThat(r.recoveredMillis).as("a call succeeded after the failover").isNotNegative();
       // every failed call was refused for the server's role: not executed
-      assertThat(notExecuted).as("failures " + failures).isEqualTo(failed);
+      assertThat(r.failed(ROLE_REFUSALS)).as("failures " + r.failures).isEqualTo(r.failed());
       // nothing ran twice (the counter counts no refused call) and nothing acknowledged is lost
       // beyond what asynchronous replication may drop at a forced failover (the old master's
       // last acknowledged writes not yet on the replica when it was promoted: seen 0)
-      assertThat(onNewMaster).isLessThanOrEqualTo(acknowledged.get());
-      assertThat(onNewMaster).isGreaterThanOrEqualTo(acknowledged.get() - 2);
+      assertThat(onNewMaster).isLessThanOrEqualTo(r.acknowledged);
+      assertThat(onNewMaster).isGreaterThanOrEqualTo(r.acknowledged - 2);
       List<LogRecordData> records =
           TestTelemetry.logs().stream()
               .filter(l -> FAILOVER.equals(l.getEventName()))
