@@ -71,6 +71,9 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new ReconnectDelayInstrumentation(),
         new SyncAwaitInstrumentation(),
         new SyncTimeoutInstrumentation(),
-        new MasterReplicaTopologyInstrumentation());
+        new MasterReplicaTopologyInstrumentation(),
+        new MasterReplicaTopologyRefreshInstrumentation(),
+        new SentinelTopologyRefreshInstrumentation(),
+        new RedisClientInstrumentation());
   }
 }

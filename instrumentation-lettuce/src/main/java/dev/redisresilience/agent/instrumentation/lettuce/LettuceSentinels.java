@@ -1,5 +1,6 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
+import dev.redisresilience.agent.bootstrap.StateHolder;
 import dev.redisresilience.agent.engine.MasterSwitches;
 import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.policy.ServerState;
@@ -21,9 +22,47 @@ public final class LettuceSentinels {
 
   private LettuceSentinels() {}
 
-  /** True when {@code connection} (a dispatching RedisChannelHandler) talks to a sentinel. */
+  /**
+   * Depth of Lettuce's own connects on this thread (its sentinel watch, its topology refresh):
+   * the connection objects RedisClient makes meanwhile are the client's own. Only at connect
+   * time, never per command.
+   */
+  private static final ThreadLocal<int[]> INTERNAL_CONNECTS = ThreadLocal.withInitial(() -> new int[1]);
+
+  /**
+   * True when {@code connection} (a dispatching RedisChannelHandler) talks to a sentinel, or is
+   * one of the topology machinery's own connections.
+   */
   static boolean sentinelTraffic(Object connection) {
-    return connection instanceof StatefulRedisSentinelConnection;
+    if (connection instanceof StatefulRedisSentinelConnection) {
+      return true;
+    }
+    if (connection instanceof StateHolder) {
+      Object s = ((StateHolder) connection).__rraState();
+      return s instanceof LettuceSession && ((LettuceSession) s).clientInternal;
+    }
+    return false;
+  }
+
+  public static void internalConnectsBegin() {
+    INTERNAL_CONNECTS.get()[0]++;
+  }
+
+  public static void internalConnectsEnd() {
+    int[] depth = INTERNAL_CONNECTS.get();
+    if (depth[0] > 0) {
+      depth[0]--;
+    }
+  }
+
+  /** RedisClient made a connection object: inside one of Lettuce's own connects, it is theirs. */
+  public static void connectionCreated(Object connection) {
+    if (INTERNAL_CONNECTS.get()[0] > 0) {
+      LettuceSession s = LettuceOperations.session(connection);
+      if (s != null) {
+        s.clientInternal = true;
+      }
+    }
   }
 
   /**

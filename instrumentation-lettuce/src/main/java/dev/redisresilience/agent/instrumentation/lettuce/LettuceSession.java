@@ -27,6 +27,12 @@ public final class LettuceSession {
    */
   public volatile ServerState lastServer;
 
+  /**
+   * The connection is the client's own (a sentinel watch, a topology refresh's): its commands
+   * are never operations.
+   */
+  public volatile boolean clientInternal;
+
   public LettuceSession(long database) {
     this.database = database;
   }
