@@ -5,9 +5,11 @@ import dev.redisresilience.agent.engine.MasterSwitches;
 import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.Telemetry;
+import dev.redisresilience.agent.core.Failure;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.models.role.RedisNodeDescription;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
+import io.netty.channel.Channel;
 import java.util.Collection;
 
 /**
@@ -44,6 +46,58 @@ public final class LettuceSentinels {
     return false;
   }
 
+  /** Depth of RedisClient connects from a Sentinel RedisURI on this thread (connect time only). */
+  private static final ThreadLocal<int[]> SENTINEL_CONNECTS = ThreadLocal.withInitial(() -> new int[1]);
+
+  /** RedisClient.connectStandaloneAsync enter; true when {@link #standaloneConnectEnd} is due. */
+  public static boolean standaloneConnectBegin(Object uri) {
+    if (uri instanceof RedisURI && !((RedisURI) uri).getSentinels().isEmpty()) {
+      SENTINEL_CONNECTS.get()[0]++;
+      return true;
+    }
+    return false;
+  }
+
+  public static void standaloneConnectEnd(boolean begun) {
+    if (begun) {
+      int[] depth = SENTINEL_CONNECTS.get();
+      if (depth[0] > 0) {
+        depth[0]--;
+      }
+    }
+  }
+
+  /**
+   * An attempt of {@code call} failed. READONLY on a standalone connection from a Sentinel
+   * RedisURI: the server it reached was demoted (a failover, or a REPLICAOF), and the connection
+   * would take every write there for as long as it stays up. Its channel is closed: Lettuce
+   * reconnects, asking the sentinels for the master, and the retry (READONLY: not executed)
+   * waits in the connection's queue for that.
+   */
+  static void attemptFailed(LettuceCall call, Failure f) {
+    if (call.session == null || !call.session.sentinelManaged || !"READONLY".equals(f.statusCode())) {
+      return;
+    }
+    Object ch = call.lastChannel;
+    if (ch instanceof Channel && ((Channel) ch).isActive()) {
+      ((Channel) ch).close();
+    }
+  }
+
+  /**
+   * A standalone connection from a Sentinel RedisURI (re)connected to {@code now}, having been on
+   * {@code before}: its master changed, a failover record.
+   */
+  static void reconnected(Object connection, ServerState before, ServerState now) {
+    if (before == null || now == null || before == now || !(connection instanceof StateHolder)) {
+      return;
+    }
+    Object s = ((StateHolder) connection).__rraState();
+    if (s instanceof LettuceSession && ((LettuceSession) s).sentinelManaged) {
+      MasterSwitches.switched(Telemetry.lettuce().resilience(), before, now);
+    }
+  }
+
   public static void internalConnectsBegin() {
     INTERNAL_CONNECTS.get()[0]++;
   }
@@ -57,10 +111,13 @@ public final class LettuceSentinels {
 
   /** RedisClient made a connection object: inside one of Lettuce's own connects, it is theirs. */
   public static void connectionCreated(Object connection) {
-    if (INTERNAL_CONNECTS.get()[0] > 0) {
+    boolean internal = INTERNAL_CONNECTS.get()[0] > 0;
+    boolean sentinel = SENTINEL_CONNECTS.get()[0] > 0;
+    if (internal || sentinel) {
       LettuceSession s = LettuceOperations.session(connection);
       if (s != null) {
-        s.clientInternal = true;
+        s.clientInternal |= internal;
+        s.sentinelManaged |= sentinel && !internal;
       }
     }
   }

@@ -33,6 +33,12 @@ public final class LettuceSession {
    */
   public volatile boolean clientInternal;
 
+  /**
+   * A standalone connection made from a Sentinel RedisURI: each reconnect asks the sentinels for
+   * the master.
+   */
+  public volatile boolean sentinelManaged;
+
   public LettuceSession(long database) {
     this.database = database;
   }
