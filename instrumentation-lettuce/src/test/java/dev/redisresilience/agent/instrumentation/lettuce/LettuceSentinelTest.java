@@ -195,9 +195,11 @@ class LettuceSentinelTest {
       long onNewMaster = next.getLong(key);
       long retries = TestTelemetry.counter("redis.client.retries", ROLE_REFUSAL) - retriesBefore;
       long recovered = TestTelemetry.counter("redis.client.retries", RECOVERED) - recoveredBefore;
+      long readonly =
+          TestTelemetry.counter("redis.client.retries", TestTelemetry.attr("error.type", "READONLY"));
       System.out.println(
           r + ", counter on the new master " + onNewMaster + ", role-refusal retry decisions " + retries
-              + " (" + recovered + " recovered)");
+              + " (READONLY " + readonly + "; " + recovered + " calls recovered by a retry)");
       assertThat(TestTelemetry.logCount(FAILOVER)).as("failover records").isEqualTo(1);
       // the app recovered by itself: no call after the failover failed, and some ran
       assertThat(r.failedAfterFailover).as("calls failed after the failover " + r.failures).isZero();
