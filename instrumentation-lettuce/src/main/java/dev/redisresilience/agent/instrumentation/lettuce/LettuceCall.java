@@ -41,8 +41,11 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
   volatile boolean finishing;
   /** False when the connection held session state a new connection would not have. */
   final boolean portable;
-  /** The channel of the last attempt's write (a netty Channel). */
-  volatile Object lastChannel;
+  /**
+   * The channel of the last attempt's write (a netty Channel). Plain: written and read on that
+   * channel's event loop (the write, then the reply or failure).
+   */
+  Object lastChannel;
   /** The dispatching connection's session, null when it has none. */
   final LettuceSession session;
 

@@ -1,11 +1,11 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
 import dev.redisresilience.agent.bootstrap.StateHolder;
+import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.engine.MasterSwitches;
 import dev.redisresilience.agent.policy.ServerRegistry;
 import dev.redisresilience.agent.policy.ServerState;
 import dev.redisresilience.agent.telemetry.Telemetry;
-import dev.redisresilience.agent.core.Failure;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.models.role.RedisNodeDescription;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
@@ -14,9 +14,11 @@ import java.util.Collection;
 
 /**
  * Lettuce with Sentinel: the sentinel connection's master discovery (SENTINEL
- * get-master-addr-by-name ...) is the client's own traffic, not an operation; a Master/Replica
- * topology refresh that names another master is a {@code redis.client.sentinel.failover} record.
- * Injected next to Lettuce.
+ * get-master-addr-by-name ...), Master/Replica's sentinel watch and its topology refresh's node
+ * connections are the client's own traffic, not operations; a Master/Replica topology refresh
+ * that names another master, or a standalone sentinel-URI connection reconnecting to another
+ * server, is a {@code redis.client.sentinel.failover} record; such a standalone connection still
+ * on a demoted master is made to reconnect. Injected next to Lettuce.
  */
 public final class LettuceSentinels {
   /** The client name of Lettuce's server states (as LettuceConnections'). */
@@ -30,6 +32,9 @@ public final class LettuceSentinels {
    * time, never per command.
    */
   private static final ThreadLocal<int[]> INTERNAL_CONNECTS = ThreadLocal.withInitial(() -> new int[1]);
+
+  /** Depth of RedisClient connects from a Sentinel RedisURI on this thread (connect time only). */
+  private static final ThreadLocal<int[]> SENTINEL_CONNECTS = ThreadLocal.withInitial(() -> new int[1]);
 
   /**
    * True when {@code connection} (a dispatching RedisChannelHandler) talks to a sentinel, or is
@@ -45,9 +50,6 @@ public final class LettuceSentinels {
     }
     return false;
   }
-
-  /** Depth of RedisClient connects from a Sentinel RedisURI on this thread (connect time only). */
-  private static final ThreadLocal<int[]> SENTINEL_CONNECTS = ThreadLocal.withInitial(() -> new int[1]);
 
   /** RedisClient.connectStandaloneAsync enter; true when {@link #standaloneConnectEnd} is due. */
   public static boolean standaloneConnectBegin(Object uri) {
