@@ -154,6 +154,11 @@ class LettuceSentinelTest {
   static final Predicate<Attributes> RECOVERED =
       ROLE_REFUSAL.and(TestTelemetry.attr("redis.client.retry.outcome", "success"));
 
+  /** Retry decisions (retried or refused) after a READONLY, counted since the JVM started. */
+  static long readonlyRetries() {
+    return TestTelemetry.counter("redis.client.retries", TestTelemetry.attr("error.type", "READONLY"));
+  }
+
   /** A failed call's first word (READONLY, NOREPLICAS ...) or its exception's simple name. */
   static String classify(RuntimeException e) {
     String m = e.getMessage() == null ? "" : e.getMessage();
@@ -188,6 +193,7 @@ class LettuceSentinelTest {
       TestTelemetry.reset();
       long retriesBefore = TestTelemetry.counter("redis.client.retries", ROLE_REFUSAL);
       long recoveredBefore = TestTelemetry.counter("redis.client.retries", RECOVERED);
+      long readonlyBefore = readonlyRetries();
       FailoverLoad.Result r =
           FailoverLoad.run(
               own, held -> c.sync().incr(key), () -> TestTelemetry.logCount(FAILOVER) > 0, LettuceSentinelTest::classify);
@@ -195,8 +201,7 @@ class LettuceSentinelTest {
       long onNewMaster = next.getLong(key);
       long retries = TestTelemetry.counter("redis.client.retries", ROLE_REFUSAL) - retriesBefore;
       long recovered = TestTelemetry.counter("redis.client.retries", RECOVERED) - recoveredBefore;
-      long readonly =
-          TestTelemetry.counter("redis.client.retries", TestTelemetry.attr("error.type", "READONLY"));
+      long readonly = readonlyRetries() - readonlyBefore;
       System.out.println(
           r + ", counter on the new master " + onNewMaster + ", role-refusal retry decisions " + retries
               + " (READONLY " + readonly + "; " + recovered + " calls recovered by a retry)");
