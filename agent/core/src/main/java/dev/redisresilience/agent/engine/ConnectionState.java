@@ -46,6 +46,11 @@ public class ConnectionState {
     server = null;
   }
 
+  /** True when the server the client was asked for is {@code address}:{@code port}. */
+  public boolean isServer(String address, int port) {
+    return port == serverPort && address != null && address.equals(serverAddress);
+  }
+
   /** The peer the socket reached; it names the server too when nothing else did. */
   public void peer(String address, int port, String fallbackServerAddress) {
     peerAddress = address;

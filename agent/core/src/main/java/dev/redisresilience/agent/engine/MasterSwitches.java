@@ -20,7 +20,8 @@ public final class MasterSwitches {
     }
   }
 
-  static boolean refusedForRole(Failure f) {
+  /** READONLY, MASTERDOWN or NOREPLICAS: the server refused the write for its role. */
+  public static boolean refusedForRole(Failure f) {
     String code = f.statusCode();
     return code != null
         && (code.equals("READONLY") || code.equals("MASTERDOWN") || code.equals("NOREPLICAS"));

@@ -58,10 +58,17 @@ public final class RetryCoordinator {
    * Failures that say something about the server take from its retry budget: a failed connect or
    * handshake, a timeout, a retryable error reply (LOADING ...). An established connection that
    * breaks (a load balancer's idle kill, one reset) says nothing about the server and costs
-   * nothing; a server that is really gone shows as failed connects right after.
+   * nothing; a server that is really gone shows as failed connects right after. A refusal for
+   * the server's role (a failover) costs nothing either.
    */
   static boolean chargesBudget(RetryPolicy policy, Failure f) {
     if (!policy.isRetryable(f)) {
+      return false;
+    }
+    if (MasterSwitches.refusedForRole(f)) {
+      // READONLY, MASTERDOWN, NOREPLICAS: a failover under way, answered at once and never
+      // executed; its retries wait for the client to find the new master (bounded by attempts
+      // and retry.max-duration), they do not load a struggling server
       return false;
     }
     return f.kind() != Failure.Kind.CONNECTION || f.isConnectFailure();

@@ -12,6 +12,11 @@ import java.util.ArrayDeque;
  * Members used by the injected helpers are public: they live in the client's loader.
  */
 public final class JedisConnState extends ConnectionState {
+  /**
+   * The connection's JedisSocketFactory (final in Connection). JedisSentinelPool's connections
+   * share one, which its switch re-points at the new master.
+   */
+  public Object socketFactory;
   /** The JedisClientConfig of the handshake, to run it again after an in-place reconnect. */
   public Object clientConfig;
   /** System.nanoTime() when the connection was last used (or made). */

@@ -90,13 +90,23 @@ public final class JedisConnections {
   /** State of a connection, learning its server from the socket factory on first sight. */
   static JedisConnState state(Object connection, Object socketFactory) {
     JedisConnState s = state(connection);
-    if (!s.hasServer() && socketFactory instanceof DefaultJedisSocketFactory) {
+    if (s.socketFactory == null) {
+      s.socketFactory = socketFactory;
+    }
+    if (!s.hasServer()) {
+      learnServer(s, socketFactory);
+    }
+    return s;
+  }
+
+  /** The server is the one the socket factory connects to now (a new socket was just made). */
+  private static void learnServer(JedisConnState s, Object socketFactory) {
+    if (socketFactory instanceof DefaultJedisSocketFactory) {
       HostAndPort hp = ((DefaultJedisSocketFactory) socketFactory).getHostAndPort();
-      if (hp != null) {
+      if (hp != null && !s.isServer(hp.getHost(), hp.getPort())) {
         s.server(hp.getHost(), hp.getPort());
       }
     }
-    return s;
   }
 
   private static ResilienceTelemetry telemetry() {
@@ -171,6 +181,9 @@ public final class JedisConnections {
       return;
     }
     JedisConnState s = state(connection, socketFactory);
+    // a JedisSentinelPool re-points its connections' shared socket factory at a new master: a
+    // socket made after that (a replacement too) talks to the new master, and is named so
+    learnServer(s, socketFactory);
     SocketAddress remote = socket.getRemoteSocketAddress();
     if (remote instanceof InetSocketAddress) {
       InetSocketAddress a = (InetSocketAddress) remote;

@@ -6,6 +6,7 @@ import dev.redisresilience.agent.core.CommandTable;
 import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.core.QueryText;
 import dev.redisresilience.agent.core.SessionEffect;
+import dev.redisresilience.agent.engine.MasterSwitches;
 import dev.redisresilience.agent.telemetry.ClientTelemetry;
 import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
@@ -171,6 +172,9 @@ public final class JedisOperations {
         return null; // the common case: nothing to replace
       }
       JedisRedirects.attemptFailed(thrown);
+      if (MasterSwitches.refusedForRole(f)) {
+        JedisSentinels.refusedForRole((Connection) connection, s, call); // before a retry decides
+      }
       JedisOutcome out = new JedisOutcome(returned, thrown);
       if (f != null && !call.retrying && !call.batch) {
         if (call.mode == JedisCall.GATEKEEPER) {

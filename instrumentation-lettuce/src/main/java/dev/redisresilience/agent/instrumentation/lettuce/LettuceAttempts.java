@@ -168,6 +168,7 @@ public final class LettuceAttempts {
       }
     }
     rc.attemptEnded(call, call.lastServer, f);
+    LettuceSentinels.attemptFailed(call, f);
     Failure cause = call.retryCause;
     if (cause != null) {
       rc.retried(call, cause, false);

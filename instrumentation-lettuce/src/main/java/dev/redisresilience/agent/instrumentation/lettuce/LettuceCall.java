@@ -43,6 +43,11 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
   final boolean portable;
   /** Lettuce 6.x, opted-in connection: the agent's maintenance-aware timer cuts this attempt. */
   volatile boolean relaxableTimeout;
+  /**
+   * The channel of the last attempt's write (a netty Channel). Plain: written and read on that
+   * channel's event loop (the write, then the reply or failure).
+   */
+  Object lastChannel;
   /** The dispatching connection's session, null when it has none. */
   final LettuceSession session;
 

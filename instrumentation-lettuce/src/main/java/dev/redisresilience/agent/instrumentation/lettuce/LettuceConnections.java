@@ -11,6 +11,7 @@ import dev.redisresilience.agent.telemetry.Telemetry;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.event.connection.ReconnectFailedEvent;
 import io.lettuce.core.protocol.RedisCommand;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -46,8 +47,9 @@ public final class LettuceConnections {
     if (call == null || cmd.isDone()) {
       return;
     }
-    LettuceHandlerState st =
-        state(handler, ((ChannelHandlerContext) ctx).channel().remoteAddress(), call.database);
+    Channel ch = ((ChannelHandlerContext) ctx).channel();
+    call.lastChannel = ch;
+    LettuceHandlerState st = state(handler, ch.remoteAddress(), call.database);
     if (st != null) {
       call.op.bind(st.endpoint);
       call.lastServer = st.server;

@@ -100,8 +100,10 @@ public final class LettuceEndpoints {
     SocketAddress remote = ch.remoteAddress();
     if (remote instanceof InetSocketAddress) {
       InetSocketAddress a = (InetSocketAddress) remote;
+      dev.redisresilience.agent.policy.ServerState before = st.server;
       st.server = LettuceConnections.server(a);
       st.address = a.getHostString() + ":" + a.getPort();
+      LettuceSentinels.reconnected(connection, before, st.server);
     }
     st.connection = connection;
     st.activeNanos = System.nanoTime();

@@ -106,6 +106,9 @@ public final class LettuceInstrumentationModule implements InstrumentationModule
         new SyncAwaitInstrumentation(),
         new SyncTimeoutInstrumentation(),
         new MasterReplicaTopologyInstrumentation(),
+        new MasterReplicaTopologyRefreshInstrumentation(),
+        new SentinelTopologyRefreshInstrumentation(),
+        new RedisClientInstrumentation(),
         // Lettuce 7.x only (gated on MaintenanceAwareConnectionWatchdog)
         new NativeMaintenanceWatchdogInstrumentation(),
         new NativeMaintenanceWriterInstrumentation(),

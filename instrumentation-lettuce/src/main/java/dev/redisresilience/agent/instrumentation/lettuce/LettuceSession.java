@@ -27,6 +27,18 @@ public final class LettuceSession {
    */
   public volatile ServerState lastServer;
 
+  /**
+   * The connection is the client's own (a sentinel watch, a topology refresh's): its commands
+   * are never operations.
+   */
+  public volatile boolean clientInternal;
+
+  /**
+   * A standalone connection made from a Sentinel RedisURI: each reconnect asks the sentinels for
+   * the master.
+   */
+  public volatile boolean sentinelManaged;
+
   public LettuceSession(long database) {
     this.database = database;
   }
