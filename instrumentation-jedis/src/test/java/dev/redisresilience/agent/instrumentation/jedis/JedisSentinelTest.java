@@ -242,22 +242,23 @@ class JedisSentinelTest {
       FailoverLoad.Result r =
           FailoverLoad.run(
               own,
-              held -> {
+              key,
+              (held, k) -> {
                 if (held) {
-                  c.incrOnHeldConnection(key);
+                  c.incrOnHeldConnection(k);
                 } else {
-                  c.incr(key);
+                  c.incr(k);
                 }
               },
               () -> TestTelemetry.logCount(FAILOVER) > 0,
               JedisSentinelTest::classify);
       RedisServer next = r.newMaster;
-      long onNewMaster = next.getLong(key);
+      FailoverLoad.Check data = r.check();
       long retries = TestTelemetry.counter("redis.client.retries", ROLE_REFUSAL) - retriesBefore;
       long recovered = TestTelemetry.counter("redis.client.retries", RECOVERED) - recoveredBefore;
       long readonly = readonlyRetries() - readonlyBefore;
       System.out.println(
-          r + ", counter on the new master " + onNewMaster + ", role-refusal retry decisions " + retries
+          r + "; on the new master: " + data + "; role-refusal retry decisions " + retries
               + " (READONLY " + readonly + "; " + recovered + " calls recovered by a retry)");
       assertThat(TestTelemetry.logCount(FAILOVER)).as("failover records").isEqualTo(1);
       // the app recovered by itself: no call after the failover failed, and some ran
@@ -265,11 +266,13 @@ class JedisSentinelTest {
       assertThat(r.recoveredMillis).as("a call succeeded after the failover").isNotNegative();
       // every failed call was refused for the server's role: not executed
       assertThat(r.failed(ROLE_REFUSALS)).as("failures " + r.failures).isEqualTo(r.failed());
-      // nothing ran twice (the counter counts no refused call) and nothing acknowledged is lost
-      // beyond what asynchronous replication may drop at a forced failover (the old master's
-      // last acknowledged writes not yet on the replica when it was promoted: seen 0)
-      assertThat(onNewMaster).isLessThanOrEqualTo(r.acknowledged);
-      assertThat(onNewMaster).isGreaterThanOrEqualTo(r.acknowledged - 2);
+      // one key per call, read on the new master: no INCR ran twice, and no write acknowledged
+      // before the failover started or after it completed is lost. Writes the old master
+      // acknowledged while the switch ran, before it was demoted, may be (asynchronous
+      // replication at a forced failover; seen: 0-4 per run): counted, and bounded by that window.
+      assertThat(data.ranTwice).as("INCRs that ran twice (%s)", r).isZero();
+      assertThat(data.lostOutsideSwitch).as("acknowledged writes lost outside the switch (%s)", r).isZero();
+      assertThat(data.lostDuringSwitch).isLessThanOrEqualTo(r.acknowledgedDuringSwitch);
       List<LogRecordData> records =
           TestTelemetry.logs().stream()
               .filter(l -> FAILOVER.equals(l.getEventName()))
