@@ -228,7 +228,7 @@ public final class LettuceNativeMaintenance {
     if (s == null || !s.inMaintenance(System.nanoTime())) {
       return timeoutNanos;
     }
-    long r = timeoutNanos + MaintenancePolicy.get().relaxedNanos();
+    long r = timeoutNanos + MaintenancePolicy.get().relaxedTimeoutNanos();
     return r < 0 ? Long.MAX_VALUE : r;
   }
 

@@ -254,6 +254,9 @@ class LettuceNativeMaintenanceTest {
                         firstFailure.compareAndSet(null, e);
                       }
                       done.incrementAndGet();
+                      // paced (about 1 s per thread): the MOVING lands mid-load on a fast machine
+                      // too, and the load outlasts the hand-off (up to a few hundred ms)
+                      TestTelemetry.sleep(20);
                     }
                   });
           w.start();
