@@ -15,6 +15,7 @@ import dev.redisresilience.harness.MaintenanceNotification;
 import dev.redisresilience.harness.MaintenanceSimulator;
 import dev.redisresilience.harness.MaintenanceSimulator.ClientRecord;
 import dev.redisresilience.harness.MaintenanceSimulator.Endpoint;
+import dev.redisresilience.harness.RespFrame;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -147,10 +150,16 @@ class JedisMaintenanceResp3Test {
     }
   }
 
-  @Test
-  void timeoutsAreRelaxedFromMigratingUntilMigratedPlusGrace() {
-    long migrating = notifications("MIGRATING");
-    long migrated = notifications("MIGRATED");
+  @ParameterizedTest
+  @ValueSource(strings = {"MIGRATING", "FAILING_OVER"})
+  void timeoutsAreRelaxedFromTheStartUntilTheEndPlusGrace(String start) {
+    boolean migrating = start.equals("MIGRATING");
+    String end = migrating ? "MIGRATED" : "FAILED_OVER";
+    RespFrame begin =
+        migrating ? MaintenanceNotification.migrating(2, 30, "1") : MaintenanceNotification.failingOver(2, 30, "1");
+    RespFrame done = migrating ? MaintenanceNotification.migrated(2, "1") : MaintenanceNotification.failedOver(2, "1");
+    long started = notifications(start);
+    long ended = notifications(end);
     try (PolicyOverride p =
             PolicyOverride.with(
                 "timeout.command", "1s", "maintenance.relaxed-timeout", "4s", "retry.max-attempts", "1");
@@ -159,7 +168,7 @@ class JedisMaintenanceResp3Test {
       assertThat(jedis.set("k", "v")).isEqualTo("OK");
       ClientRecord rec = sim.awaitClient(ClientRecord::optedIn, Duration.ofSeconds(5));
 
-      sim.push(rec, MaintenanceNotification.migrating(2, 30, "1"));
+      sim.push(rec, begin);
       settle();
       assertThat(jedis.ping()).isEqualTo("PONG"); // reads the notification
       assertThat(TestTelemetry.counter(RELAXED_TIMEOUT_CONNECTIONS, TestTelemetry.any())).isEqualTo(1);
@@ -167,7 +176,7 @@ class JedisMaintenanceResp3Test {
       assertThat(jedis.get("k")).isEqualTo("v"); // 3 s reply, 1 s command timeout: relaxed to 4 s
       sim.stopSlowReplies(Endpoint.PRIMARY);
 
-      sim.push(rec, MaintenanceNotification.migrated(2, "1"));
+      sim.push(rec, done);
       settle();
       assertThat(jedis.ping()).isEqualTo("PONG");
       TestTelemetry.sleep(4_500); // the grace (= relaxed timeout) passes
@@ -177,12 +186,12 @@ class JedisMaintenanceResp3Test {
           .hasRootCauseInstanceOf(SocketTimeoutException.class);
     }
     assertThat(TestTelemetry.counter(RELAXED_TIMEOUT_CONNECTIONS, TestTelemetry.any())).isZero();
-    assertThat(notifications("MIGRATING") - migrating).isEqualTo(1);
-    assertThat(notifications("MIGRATED") - migrated).isEqualTo(1);
+    assertThat(notifications(start) - started).isEqualTo(1);
+    assertThat(notifications(end) - ended).isEqualTo(1);
     assertThat(TestTelemetry.logs())
         .filteredOn(l -> LOG_MAINT_NOTIFICATION.equals(l.getEventName()))
         .extracting(l -> l.getBodyValue().asString())
-        .anySatisfy(b -> assertThat(b).startsWith("MIGRATING"));
+        .anySatisfy(b -> assertThat(b).startsWith(start));
   }
 
   @Test
