@@ -41,10 +41,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PrometheusDashboardIT {
   /** Metrics with no source in this run: no agent fault. */
-  static final Set<String> MAY_BE_EMPTY =
-      Set.of(
-          prom(TelemetryNames.HANDOFFS) + "_total",
-          prom(TelemetryNames.AGENT_FAULTS) + "_total");
+  static final Set<String> MAY_BE_EMPTY = Set.of(prom(TelemetryNames.AGENT_FAULTS) + "_total");
 
   /** Alerts whose condition the run's injected faults must make true (pending or firing). */
   static final Set<String> MUST_BECOME_ACTIVE =
