@@ -141,6 +141,13 @@ public final class DemoMain {
       for (String line : r.agentLines()) {
         System.out.println(line);
       }
+      StringBuilder maint = new StringBuilder();
+      for (String type : new String[] {"MIGRATING", "MIGRATED", "MOVING"}) {
+        maint.append(maint.length() == 0 ? "" : ", ").append(type).append(' ').append((long) receiver.total(
+            "redis.client.maintenance.notifications",
+            a -> type.equals(a.get("redis.client.connection.notification"))));
+      }
+      System.out.println("maintenance notifications reported: " + maint);
       System.out.println("MOVING: " + sim.clients(Endpoint.TARGET).size() + " connections made to the"
           + " target, " + commands(sim, Endpoint.TARGET) + " commands sent there; "
           + (long) receiver.total("redis.client.connection.handoff", a -> true) + " hand-offs reported");
