@@ -60,17 +60,23 @@ public final class LettuceHandoffs {
 
   private LettuceHandoffs() {}
 
+  /** How often a hand-off waiting for a transaction (or WATCH) to end looks again. */
+  static final long TRANSACTION_RECHECK_MILLIS = 20;
+
   /** A MOVING on this channel (its event loop). */
   static void moving(CommandHandler handler, LettuceMaintenance m, MaintenanceNotice n) {
+    MaintenancePolicy p = MaintenancePolicy.get();
+    // a hand-off that waits for the app's transaction waits at most this long, then relaxes only
+    long giveUp = System.nanoTime() + Math.max(p.relaxedTimeoutNanos(), TimeUnit.SECONDS.toNanos(Math.max(0, n.timeSeconds())));
     if (n.isMovingInPlace()) {
       long delayMillis = Math.max(0, n.timeSeconds()) * 1000 / 2;
-      m.channel.eventLoop().schedule(() -> start(handler, m, n), delayMillis, TimeUnit.MILLISECONDS);
+      m.channel.eventLoop().schedule(() -> start(handler, m, n, giveUp), delayMillis, TimeUnit.MILLISECONDS);
     } else {
-      start(handler, m, n);
+      start(handler, m, n, giveUp);
     }
   }
 
-  private static void start(CommandHandler handler, LettuceMaintenance m, MaintenanceNotice n) {
+  private static void start(CommandHandler handler, LettuceMaintenance m, MaintenanceNotice n, long giveUp) {
     Channel ch = m.channel;
     Object endpoint = handler.getEndpoint();
     Object connection = connectionOf(endpoint);
@@ -78,12 +84,15 @@ public final class LettuceHandoffs {
         || m.handoff != null
         || connection == null
         || !reconnects(connection)
+        || rejectsWhileDisconnected(connection)
         || isClusterNode(endpoint)) {
-      // closed meanwhile, already handing off, no reconnect of its own, or a cluster node
+      // closed meanwhile, already handing off, no reconnect of its own, an app that has commands
+      // rejected while disconnected (every command of the hand-off would fail), or a cluster node
       // connection (its address is the topology's; the cluster API moves slots with SMIGRATING):
       // relaxed only
       return;
     }
+    LettuceSession session = LettuceOperations.session(connection);
     MaintenancePolicy p = MaintenancePolicy.get();
     long now = System.nanoTime();
     long hold = Math.max(p.relaxedTimeoutNanos(), TimeUnit.SECONDS.toNanos(Math.max(0, n.timeSeconds())));
@@ -91,8 +100,23 @@ public final class LettuceHandoffs {
     // timed from the notification (a null endpoint's hand-off starts time/2 after it)
     long noticed = m.window().pendingMove() == n ? m.window().pendingMoveAt() : now;
     Handoff h = new Handoff(n, noticed, m.server, address(n), ch, now + hold);
-    PENDING.put(connection, h);
-    m.handoff = h; // from now on the endpoint writes no new command to this channel
+    Runnable begin =
+        () -> {
+          PENDING.put(connection, h);
+          m.handoff = h; // from now on the endpoint writes no new command to this channel
+        };
+    if (session != null && !session.beginHandoff(begin)) {
+      // a transaction, WATCH or CLIENT TRACKING lives on this connection: it finishes here first
+      // (tracking never does: such a connection stays, relaxed, as on Jedis)
+      if (now - giveUp < 0) {
+        ch.eventLoop()
+            .schedule(() -> start(handler, m, n, giveUp), TRANSACTION_RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+      }
+      return;
+    }
+    if (session == null) {
+      begin.run();
+    }
     // after the writes already queued on the event loop (they join the stack first)
     ch.eventLoop().execute(() -> closeIfDrained(ch, handler));
     // bounded: replies that never come do not keep the old channel forever
@@ -245,6 +269,13 @@ public final class LettuceHandoffs {
       }
     }
     return false;
+  }
+
+  /** DisconnectedBehavior.REJECT_COMMANDS: Lettuce fails what is written while disconnected. */
+  private static boolean rejectsWhileDisconnected(Object connection) {
+    io.lettuce.core.ClientOptions o = ((StatefulConnection<?, ?>) connection).getOptions();
+    return o != null
+        && o.getDisconnectedBehavior() == io.lettuce.core.ClientOptions.DisconnectedBehavior.REJECT_COMMANDS;
   }
 
   private static boolean reconnects(Object connection) {

@@ -48,7 +48,17 @@ public final class LettuceMaintenanceOptIn {
             // only RESP2 after its fallback: anything but RESP2 is RESP3
             state.getNegotiatedProtocolVersion() == ProtocolVersion.RESP2
                 ? CompletableFuture.completedFuture(null)
-                : optIn(ch));
+                : safeOptIn(ch));
+  }
+
+  /** The opt-in never fails the handshake: a fault of the agent's is counted, the connect goes on. */
+  private static CompletionStage<Void> safeOptIn(Channel ch) {
+    try {
+      return optIn(ch);
+    } catch (RuntimeException | LinkageError e) {
+      dev.redisresilience.agent.telemetry.AgentFaults.record(e);
+      return CompletableFuture.completedFuture(null);
+    }
   }
 
   private static CompletionStage<Void> optIn(Channel ch) {

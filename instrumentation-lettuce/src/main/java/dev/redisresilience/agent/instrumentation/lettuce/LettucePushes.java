@@ -39,11 +39,13 @@ public final class LettucePushes {
       return;
     }
     PushMessage push = (PushMessage) message;
-    List<Object> content = push.getContent();
-    if (MaintenanceNotice.typeOf(content) == null) {
+    // the type first: getContent() copies the message (a client-side-caching invalidate or a
+    // pub/sub message would pay for it)
+    if (MaintenanceNotice.Type.of(push.getType()) == null) {
       unknown((CommandHandler) handler, (Channel) channel, push.getType());
       return;
     }
+    List<Object> content = push.getContent();
     Channel ch = (Channel) channel;
     LettuceMaintenance m = LettuceMaintenance.of(ch);
     MaintenanceNotice n;

@@ -74,10 +74,16 @@ public final class LettuceSentinels {
    * RedisURI: the server it reached was demoted (a failover, or a REPLICAOF), and the connection
    * would take every write there for as long as it stays up. Its channel is closed: Lettuce
    * reconnects, asking the sentinels for the master, and the retry (READONLY: not executed)
-   * waits in the connection's queue for that.
+   * waits in the connection's queue for that. Not inside a MULTI or under a WATCH: the rest of the
+   * app's transaction would then be sent to the new master outside it (a partial, non-atomic
+   * commit); the transaction fails on the demoted server (EXECABORT) and the next READONLY outside
+   * it moves the connection.
    */
   static void attemptFailed(LettuceCall call, Failure f) {
     if (call.session == null || !call.session.sentinelManaged || !"READONLY".equals(f.statusCode())) {
+      return;
+    }
+    if (call.session.inMulti || !call.session.portable()) {
       return;
     }
     Object ch = call.lastChannel;

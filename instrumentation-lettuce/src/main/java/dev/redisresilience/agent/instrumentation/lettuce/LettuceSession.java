@@ -48,8 +48,34 @@ public final class LettuceSession {
     return !watching && !tracking;
   }
 
+  /**
+   * Runs {@code begin} (a MOVING hand-off's start: from then on the connection writes no new
+   * command to its channel) unless a transaction, a WATCH or CLIENT TRACKING is open: those live
+   * on the old connection, and their next commands sent on the new one would run outside them (a
+   * partial, non-atomic commit; a transaction without its WATCH). Under the monitor that the
+   * dispatch of MULTI / WATCH / TRACKING takes, so such a command is either seen here or
+   * dispatched after {@code begin} (and then goes, with all that follows it, to the new one).
+   */
+  public synchronized boolean beginHandoff(Runnable begin) {
+    if (inMulti || watching || tracking) {
+      return false;
+    }
+    begin.run();
+    return true;
+  }
+
   /** The state after {@code effect}, dispatched now. */
   public void dispatched(SessionEffect effect) {
+    if (effect == SessionEffect.MULTI || effect == SessionEffect.WATCH || effect == SessionEffect.TRACKING_ON) {
+      synchronized (this) { // against beginHandoff: see there
+        apply(effect);
+      }
+      return;
+    }
+    apply(effect);
+  }
+
+  private void apply(SessionEffect effect) {
     switch (effect) {
       case WATCH:
         watching = true;

@@ -16,6 +16,7 @@ import dev.redisresilience.agent.telemetry.TelemetryNames;
 import dev.redisresilience.agent.testing.TestTelemetry;
 import dev.redisresilience.harness.MaintenanceNotification;
 import dev.redisresilience.harness.MaintenanceSimulator;
+import dev.redisresilience.harness.RedisServer;
 import dev.redisresilience.harness.MaintenanceSimulator.ClientRecord;
 import dev.redisresilience.harness.MaintenanceSimulator.Endpoint;
 import dev.redisresilience.harness.RespFrame;
@@ -352,5 +353,37 @@ class LettuceMaintenance6Test {
     assertThat(eventually(() -> handoffs("success") - succeeded == 1, 5_000)).isTrue();
     assertThat(TestTelemetry.logCount(LOG_CONNECTION_DOWN)).isZero();
     System.out.printf("MOVING (null endpoint): closed after %d ms; %s%n", closedAfterMillis, handoffDuration());
+  }
+
+  /**
+   * A MOVING while the app's transaction is open on the connection: the transaction finishes on
+   * the old connection, atomically (sent to the new one, its remaining commands would run outside
+   * MULTI and EXEC would fail: a partial commit); the hand-off follows once it is over. The same
+   * for a WATCH.
+   */
+  @Test
+  void aMovingDuringMultiOrWatchLetsTheTransactionFinishOnTheOldConnection() {
+    long succeeded = handoffs("success");
+    StatefulRedisConnection<String, String> c = connect();
+    assertThat(c.sync().ping()).isEqualTo("PONG");
+    ClientRecord old = sim.awaitClient(ClientRecord::optedIn, Duration.ofSeconds(5));
+    assertThat(c.sync().watch("w")).isEqualTo("OK");
+    assertThat(c.sync().multi()).isEqualTo("OK");
+    assertThat(c.sync().set("a", "1")).isNull(); // queued
+    assertThat(sim.push(old, MaintenanceNotification.moving(8, 15, sim.targetAddress()))).isTrue();
+    settle();
+    settle();
+    assertThat(c.sync().set("b", "2")).isNull(); // still queued into the same transaction
+    assertThat(c.sync().exec().wasDiscarded()).isFalse();
+    RedisServer primary = sim.server(Endpoint.PRIMARY);
+    RedisServer target = sim.server(Endpoint.TARGET);
+    assertThat(primary.getLong("a")).isEqualTo(1);
+    assertThat(primary.getLong("b")).isEqualTo(2);
+    assertThat(target.getLong("a") + target.getLong("b")).isZero();
+    // the hand-off once the transaction is over: the next command runs on the target
+    assertThat(eventually(old::closed, 10_000)).isTrue();
+    assertThat(c.sync().incr("after")).isEqualTo(1);
+    assertThat(target.getLong("after")).isEqualTo(1);
+    assertThat(eventually(() -> handoffs("success") - succeeded == 1, 5_000)).isTrue();
   }
 }
