@@ -2,6 +2,7 @@ package dev.redisresilience.agent.install;
 
 import dev.redisresilience.agent.config.AgentConfig;
 import dev.redisresilience.agent.config.Settings;
+import dev.redisresilience.agent.telemetry.AgentFaults;
 import dev.redisresilience.agent.telemetry.ExportHealth;
 import dev.redisresilience.agent.telemetry.PrometheusEndpoint;
 import dev.redisresilience.agent.telemetry.SpanPipeline;
@@ -167,7 +168,11 @@ final class TelemetrySdk {
             () -> {
               long t0 = System.nanoTime();
               if (spans != null) {
-                spans.shutdown(timeoutMillis);
+                try {
+                  spans.shutdown(timeoutMillis);
+                } catch (RuntimeException e) {
+                  AgentFaults.record(e); // the SDK's final metric and log export still runs
+                }
               }
               long left = timeoutMillis - (System.nanoTime() - t0) / 1_000_000;
               sdk.shutdown().join(Math.max(1, left), TimeUnit.MILLISECONDS);

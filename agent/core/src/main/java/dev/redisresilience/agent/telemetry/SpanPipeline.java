@@ -386,7 +386,11 @@ public final class SpanPipeline {
     reportDrops(true); // what the last minute dropped would otherwise never be told
     for (SpanExporter e : exporters) {
       long left = Math.max(1, (end - System.nanoTime()) / 1_000_000L);
-      e.shutdown().join(left, java.util.concurrent.TimeUnit.MILLISECONDS);
+      try {
+        e.shutdown().join(left, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (RuntimeException failed) {
+        AgentFaults.record(failed); // the next exporter, and the SDK's own shutdown, still run
+      }
     }
   }
 
