@@ -124,7 +124,8 @@ public final class MaintenancePolicy {
         Arrays.asList("CLIENT", "MAINT_NOTIFICATIONS", "ON", "moving-endpoint-type", endpointTypeFor(host)));
   }
 
-  static boolean isIpLiteral(String h) {
+  /** An IPv4 or IPv6 literal (no name to resolve). */
+  public static boolean isIpLiteral(String h) {
     if (h.indexOf(':') >= 0) {
       return true; // IPv6
     }

@@ -232,25 +232,9 @@ public final class LettuceHandoffs {
     if (n.host() == null) {
       return null;
     }
-    return isIpLiteral(n.host())
+    return MaintenancePolicy.isIpLiteral(n.host())
         ? new InetSocketAddress(n.host(), n.port()) // a literal: no lookup on the event loop
         : InetSocketAddress.createUnresolved(n.host(), n.port()); // Netty's resolver, at connect
-  }
-
-  private static boolean isIpLiteral(String h) {
-    if (h.indexOf(':') >= 0) {
-      return true;
-    }
-    int dots = 0;
-    for (int i = 0; i < h.length(); i++) {
-      char c = h.charAt(i);
-      if (c == '.') {
-        dots++;
-      } else if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return dots == 3;
   }
 
   /** The connection (RedisChannelHandler) an endpoint writes for, as recorded at its activation. */
