@@ -91,6 +91,13 @@ public final class JedisMoves {
         if (to != null && o.from(to.getHost(), to.getPort())) {
           continue; // B -> A after A -> B: no loop
         }
+        if (o.to != null && o.to.getPort() == m.fromPort && o.to.getHost().equals(m.fromHost)) {
+          // A -> B, now B -> C (or B in place): what was going to B follows to where B goes
+          HostAndPort onward = to != null ? to : o.to;
+          next.add(new Move(o.fromHost, o.fromPort, onward, o.seq, o.at, o.notBefore,
+              m.until - o.until > 0 ? m.until : o.until));
+          continue;
+        }
         next.add(o);
       }
       next.add(m);

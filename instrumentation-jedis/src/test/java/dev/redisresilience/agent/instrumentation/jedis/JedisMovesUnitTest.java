@@ -77,6 +77,16 @@ class JedisMovesUnitTest {
   }
 
   @Test
+  void aChainedMoveSendsWhatWentToTheMiddleEndpointOnward() {
+    HostAndPort c = new HostAndPort("10.0.0.3", 6381);
+    JedisMoves.moving(server(A), moving(1, 15, B), policy, System.nanoTime());
+    JedisMoves.moving(server(B), moving(2, 15, c), policy, System.nanoTime());
+    // a pool configured for A refills against C, not against B (which is leaving too)
+    assertThat(JedisMoves.socketAddress(A, A)).isEqualTo(c);
+    assertThat(JedisMoves.socketAddress(B, B)).isEqualTo(c);
+  }
+
+  @Test
   void aNullEndpointReconnectsInPlaceOnlyAfterHalfTheTime() {
     long before = System.nanoTime();
     JedisMoves.moving(server(A), moving(1, 20, null), policy, System.nanoTime());
