@@ -351,9 +351,11 @@ class FaultSuiteIT {
     assertThat(downtimes).isGreaterThanOrEqualTo(1);
     double seconds =
         receiver.latestPoints("redis.client.connection.downtime").stream().mapToDouble(p -> p.sum).sum() / downtimes;
+    // at least the 3 s outage; at most the outage, the restart and one reconnect wait, which
+    // the backoff's jitter may make as long as reconnect.backoff.max (10 s; seen: 6 s once)
     assertThat(seconds)
         .as("mean downtime; " + receiver.latestPoints("redis.client.connection.downtime") + receiver.logs())
-        .isBetween(2.5, 8.0);
+        .isBetween(2.5, 14.0);
     List<ReceivedLog> logs = receiver.logs();
     assertThat(logs).extracting(l -> l.eventName).contains("redis.client.connection.down", "redis.client.connection.restored");
   }

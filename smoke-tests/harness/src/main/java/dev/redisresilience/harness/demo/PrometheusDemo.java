@@ -36,7 +36,7 @@ public final class PrometheusDemo implements AutoCloseable {
   public final Instant start;
   public final Instant end;
   public final ForkedJvm.Result app;
-  /** The agent endpoint's /metrics body, fetched two seconds after redis-server came back. */
+  /** The agent endpoint's /metrics bodies, one in the maintenance window and one after the MOVING. */
   public final String lastScrape;
   public final FaultTimeline timeline;
   /**
@@ -124,8 +124,13 @@ public final class PrometheusDemo implements AutoCloseable {
         if (!marker.isEmpty()) {
           log.println(t + "s" + marker);
         }
-        if (t == tl.movingAt + 2) { // every fault has left its series by then
+        // what the endpoint serves: during the maintenance window (connections relaxed now: a
+        // gauge of the present, empty again once they are handed off) and after the MOVING
+        if (t == tl.migratingFrom + 1) {
           lastScrape = scrape(metricsPort);
+        }
+        if (t == tl.movingAt + 2) { // every other fault has left its series by then
+          lastScrape = lastScrape + "\n" + scrape(metricsPort);
         }
       }
       ForkedJvm.Result r = jvm.await(Duration.ofSeconds(60));
