@@ -34,6 +34,32 @@ public final class Settings {
   // --- telemetry ------------------------------------------------------------------------------
   public static final Setting<Boolean> SPANS_ENABLED =
       bool("telemetry.spans.enabled", true, "Emit one CLIENT span per Redis operation.");
+  public static final Setting<String> SPANS_SAMPLING =
+      choice(
+          "telemetry.spans.sampling",
+          "otel",
+          "Which spans are kept: otel: as otel.traces.sampler says (OpenTelemetry's default);"
+              + " interesting: decided when the operation ends, every failed, retried, slow or"
+              + " event-carrying one, the rest at telemetry.spans.sampling.ratio; a child of the"
+              + " application's span follows its parent.",
+          "otel",
+          "interesting");
+  public static final Setting<Double> SPANS_SAMPLING_RATIO =
+      decimal(
+          "telemetry.spans.sampling.ratio",
+          0.01,
+          0.0,
+          1.0,
+          "With telemetry.spans.sampling=interesting: the share of the other root spans kept, by"
+              + " trace id (as traceidratio).");
+  public static final Setting<Duration> SPANS_SAMPLING_SLOW =
+      duration(
+          "telemetry.spans.sampling.slow",
+          Duration.ofMillis(10),
+          Duration.ZERO,
+          Duration.ofMinutes(10),
+          "With telemetry.spans.sampling=interesting: an operation at least this slow is always"
+              + " kept; 0 = no duration does.");
   public static final Setting<Boolean> METRICS_ENABLED =
       bool(
           "telemetry.metrics.enabled",

@@ -191,15 +191,23 @@ public final class Operation {
       name = a != null ? a.spanName : operationName;
       attrs = a != null ? a.span : unboundAttributes();
       boolean keep;
+      // telemetry.spans.sampling=interesting decides here, now that the outcome is known
+      InterestingSpans interesting = pipeline.interesting();
       if (parent != 0) {
         traceHigh = parentTraceHigh;
         traceLow = parentTraceLow;
         // an unsampled parent: no span (the metrics below are recorded regardless)
-        keep = pipeline.sampledChild(traceHigh, traceLow, parent, parentFlags, name, attrs);
+        keep =
+            interesting != null
+                ? InterestingSpans.keepChild(parentFlags)
+                : pipeline.sampledChild(traceHigh, traceLow, parent, parentFlags, name, attrs);
       } else {
         traceHigh = nonZero(r.nextLong());
         traceLow = r.nextLong();
-        keep = pipeline.sampled(traceHigh, traceLow, name, attrs);
+        keep =
+            interesting != null
+                ? interesting.keepRoot(failure != null, tries, ev != null, endNanos - startNanos, traceLow)
+                : pipeline.sampled(traceHigh, traceLow, name, attrs);
       }
       spanId = keep ? nonZero(r.nextLong()) : 0;
     }

@@ -51,6 +51,8 @@ public final class SpanPipeline {
   private final AtomicLong dropped = new AtomicLong();
   private final Thread worker;
   private boolean exemplars; // set once before the pipeline is handed to Telemetry.install
+  // telemetry.spans.sampling=interesting: decides in place of the sampler; null: the sampler does
+  private volatile InterestingSpans interesting;
   private volatile boolean running = true;
   private volatile boolean flushRequested;
   private volatile Thread waiting;
@@ -218,6 +220,20 @@ public final class SpanPipeline {
 
   boolean exemplars() {
     return exemplars;
+  }
+
+  /**
+   * Keeps spans by {@link InterestingSpans} (telemetry.spans.sampling=interesting) in place of the
+   * configured sampler; null: the sampler decides, as by default.
+   */
+  public SpanPipeline interesting(InterestingSpans decision) {
+    interesting = decision;
+    return this;
+  }
+
+  /** The end-of-operation decision, or null when the configured sampler decides. */
+  public InterestingSpans interesting() {
+    return interesting;
   }
 
   Resource resource() {

@@ -24,6 +24,9 @@ public final class Telemetry {
   private final LongCounter faults;
 
   Telemetry(OpenTelemetry otel, AgentConfig config, SpanPipeline spans) {
+    if (spans != null) {
+      spans.interesting(InterestingSpans.from(config)); // null: otel.traces.sampler decides
+    }
     this.jedis = new ClientTelemetry("jedis", otel, config, spans);
     this.lettuce = new ClientTelemetry("lettuce", otel, config, spans);
     this.faults =
@@ -54,6 +57,19 @@ public final class Telemetry {
           .setUnit("{span}")
           .setDescription("Spans not exported because the export queue was full.")
           .buildWithCallback(m -> m.record(spans.dropped()));
+      otel.getMeter(TelemetryNames.SCOPE_PREFIX + "agent")
+          .counterBuilder(TelemetryNames.AGENT_SPANS_SAMPLED_OUT)
+          .setUnit("{span}")
+          .setDescription(
+              "Root spans telemetry.spans.sampling=interesting did not keep (nothing interesting"
+                  + " happened, outside the ratio).")
+          .buildWithCallback(
+              m -> {
+                InterestingSpans s = spans.interesting();
+                if (s != null) {
+                  m.record(s.sampledOut());
+                }
+              });
     }
   }
 

@@ -105,6 +105,7 @@ public final class TelemetryNames {
   public static final String AGENT_FAULTS = "redis.resilience.agent.faults";
   public static final String AGENT_FAULT_KIND = "redis.resilience.fault.kind";
   public static final String AGENT_SPANS_DROPPED = "redis.resilience.agent.spans.dropped";
+  public static final String AGENT_SPANS_SAMPLED_OUT = "redis.resilience.agent.spans.sampled_out";
   public static final String AGENT_EXPORT_FAILURES = "redis.resilience.agent.export.failures";
   /** spans, metrics or logs. */
   public static final String EXPORT_SIGNAL = "redis.resilience.export.signal";

@@ -24,6 +24,10 @@ public final class AgentTestSession implements LauncherSessionListener {
   public static final InMemorySpanExporter SPANS = InMemorySpanExporter.create();
   public static final InMemoryMetricReader METRICS = InMemoryMetricReader.create();
   public static final InMemoryLogRecordExporter LOGS = InMemoryLogRecordExporter.create();
+  /** The agent's span pipeline in this JVM (telemetry.spans.sampling: {@link SpanSamplingOverride}). */
+  public static final dev.redisresilience.agent.telemetry.SpanPipeline PIPELINE =
+      dev.redisresilience.agent.telemetry.SpanPipeline.synchronous(
+          SPANS, io.opentelemetry.sdk.resources.Resource.getDefault());
   private static boolean installed;
 
   @Override
@@ -51,7 +55,6 @@ public final class AgentTestSession implements LauncherSessionListener {
         ByteBuddyAgent.install(),
         ConfigLoader.fromEnvironment(),
         sdk,
-        dev.redisresilience.agent.telemetry.SpanPipeline.synchronous(
-            SPANS, io.opentelemetry.sdk.resources.Resource.getDefault()));
+        PIPELINE);
   }
 }
