@@ -9,6 +9,12 @@ import dev.redisresilience.agent.testing.TestTelemetry;
 import dev.redisresilience.harness.FaultProxy;
 import dev.redisresilience.harness.RedisServer;
 import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -130,6 +136,44 @@ class JedisInterestingSpansTest {
       assertThat(s.sampledOut()).isZero();
     }
     assertThat(TestTelemetry.spans()).hasSize(20);
+  }
+
+  @Test
+  void aChildOfTheApplicationsSpanFollowsItsParent() {
+    long lpushes = durations("LPUSH");
+    try (SdkTracerProvider sampled =
+            SdkTracerProvider.builder()
+                .addSpanProcessor(SimpleSpanProcessor.create(InMemorySpanExporter.create()))
+                .build();
+        SdkTracerProvider unsampled =
+            SdkTracerProvider.builder()
+                .setSampler(Sampler.alwaysOff())
+                .addSpanProcessor(SimpleSpanProcessor.create(InMemorySpanExporter.create()))
+                .build();
+        SpanSamplingOverride s = SpanSamplingOverride.interesting("0", "1m");
+        Jedis jedis = new Jedis(HOST, server.port())) {
+      jedis.set("str", "v");
+      Span recorded = sampled.get("app").spanBuilder("checkout").startSpan();
+      try (Scope ignored = recorded.makeCurrent()) {
+        jedis.get("str"); // fast and fine, but the application records this request
+      } finally {
+        recorded.end();
+      }
+      Span notRecorded = unsampled.get("app").spanBuilder("browse").startSpan();
+      assertThat(notRecorded.getSpanContext().isValid()).isTrue();
+      try (Scope ignored = notRecorded.makeCurrent()) {
+        // a failure, but in a trace the application decided not to record: no orphan span
+        assertThatThrownBy(() -> jedis.lpush("str", "x")).isInstanceOf(JedisDataException.class);
+      } finally {
+        notRecorded.end();
+      }
+      List<SpanData> spans = TestTelemetry.spans();
+      assertThat(spans).hasSize(1);
+      assertThat(spans.get(0).getAttributes().get(OPERATION)).isEqualTo("GET");
+      assertThat(spans.get(0).getTraceId()).isEqualTo(recorded.getSpanContext().getTraceId());
+      assertThat(spans.get(0).getParentSpanId()).isEqualTo(recorded.getSpanContext().getSpanId());
+    }
+    assertThat(durations("LPUSH") - lpushes).isEqualTo(1); // measured all the same
   }
 
   @Test
