@@ -51,6 +51,7 @@ class LettuceInterestingSpansTest {
   void reset() {
     server.flushAll();
     proxy = FaultProxy.start(server.port());
+    TestTelemetry.reset();
   }
 
   @AfterEach
@@ -65,7 +66,7 @@ class LettuceInterestingSpansTest {
     client = RedisClient.create(RedisURI.create(HOST, proxy.port()));
     StatefulRedisConnection<String, String> c = client.connect();
     c.sync().ping();
-    TestTelemetry.awaitSpans(1, Duration.ofMillis(200));
+    TestTelemetry.sleep(100); // the PING's span, if kept, ends on the event loop: then forgotten
     TestTelemetry.reset();
     return c.sync();
   }
@@ -124,11 +125,16 @@ class LettuceInterestingSpansTest {
       RedisCommands<String, String> redis = connect();
       redis.ping();
       assertThat(redis.blpop(1, "nothing-here")).isNull(); // blocks 1 s, then nil
-      List<SpanData> spans = TestTelemetry.awaitSpans(1, Duration.ofSeconds(5));
+      TestTelemetry.awaitSpans(1, Duration.ofSeconds(5));
       TestTelemetry.sleep(100);
-      assertThat(names(TestTelemetry.spans())).containsExactly("BLPOP");
-      assertThat(spans.get(0).getEndEpochNanos() - spans.get(0).getStartEpochNanos())
-          .isGreaterThanOrEqualTo(900_000_000L);
+      List<SpanData> spans = TestTelemetry.spans();
+      assertThat(names(spans)).contains("BLPOP");
+      for (SpanData span : spans) {
+        // BLPOP, and at most a PING that a busy host made slow as well
+        long nanos = span.getEndEpochNanos() - span.getStartEpochNanos();
+        assertThat(nanos).isGreaterThanOrEqualTo(
+            span.getAttributes().get(OPERATION).equals("BLPOP") ? 900_000_000L : 50_000_000L);
+      }
     }
   }
 
@@ -139,7 +145,7 @@ class LettuceInterestingSpansTest {
       for (int i = 0; i < 10; i++) {
         redis.get("k");
       }
-      assertThat(TestTelemetry.awaitSpans(10, Duration.ofSeconds(5))).hasSize(10);
+      assertThat(names(TestTelemetry.awaitSpans(10, Duration.ofSeconds(5)))).containsOnly("GET").hasSize(10);
       assertThat(s.sampledOut()).isZero();
     }
   }
