@@ -672,8 +672,9 @@ public final class BenchmarkDriver {
               : String.format(Locale.ROOT, "%,.0f ops/s", value);
           progress(round, regime + w.id, agent, String.format(Locale.ROOT,
               "%-14s alloc %,7.0f B/op  CPU %6.1f µs/op  peak RSS %,5d MiB  spans delivered %,9d"
-                  + " dropped %,d  other CPU %.0f%%",
-              shown, s.allocPerOp, s.cpuMicrosPerOp, s.peakRssKb / 1024, spans, s.spansDropped,
+                  + " dropped %s  other CPU %.0f%%",
+              shown, s.allocPerOp, s.cpuMicrosPerOp, s.peakRssKb / 1024, spans,
+              s.spansDropped < 0 ? "n/a" : String.format(Locale.ROOT, "%,d", s.spansDropped),
               100 * foreign));
         }
       };

@@ -481,7 +481,7 @@ final class Report {
               + " were the throughput workloads' warm-up and measured phases; the rest is fixed"
               + " cost per JVM (start-up: the OTel agent alone needs %.1f s per JVM here, see"
               + " above; connecting; the agents transforming the client classes on first use)."
-              + " Phases of %.0f s + %.0f s and %d + %d rounds keep the run near 20 minutes on"
+              + " Phases of %.1f s + %.1f s and %d + %d rounds keep the run near 20 minutes on"
               + " 2 cores; `--warmup-seconds` / `--measure-seconds` / `--rounds` /"
               + " `--netem-rounds` give steadier numbers at the cost of time.",
           elapsedSeconds / 60, phases, new Stats(startupMs.get(Agent.OTEL)).median / 1000,
