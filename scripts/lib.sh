@@ -46,3 +46,12 @@ ensure_picture_tools() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
+
+# ip and tc, for the benchmark's network-namespace regime (benchmarks/netem.sh).
+ensure_iproute2() {
+  if ! command -v ip >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
+    echo "installing: iproute2"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+  fi
+}

@@ -58,7 +58,8 @@ import redis.clients.jedis.Response;
  * agents' exporter threads (threads that ended during the phase are missed).
  */
 public final class BenchmarkApp {
-  static final String HOST = "127.0.0.1";
+  /** Where redis-server is: loopback, or the benchmark's network namespace (run.sh netem regime). */
+  static final String HOST = System.getProperty("bench.redis.host", "127.0.0.1");
   static final int KEYS = 1000;
   static final int PIPELINE_KEYS = 10_000;
   static final String VALUE = "value-0123456789"; // 16 bytes

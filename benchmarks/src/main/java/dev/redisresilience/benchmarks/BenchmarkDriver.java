@@ -37,19 +37,36 @@ public final class BenchmarkDriver {
 
   /** Who is attached. */
   enum Agent {
-    NONE("none", "no agent"),
-    OURS("this", "redis-resilience-agent"),
-    OTEL("otel", "OTel Java agent"),
+    NONE("none", "no agent", "none"),
+    OURS("this", "redis-resilience-agent", "this, defaults"),
     /** This agent with {@code telemetry.spans.enabled=false}: metrics (exact) and resilience only. */
-    SPANS_OFF("this-spans-off", "redis-resilience-agent, spans off");
+    SPANS_OFF("this-spans-off", "redis-resilience-agent, spans off", "this, spans off"),
+    /**
+     * This agent with {@code telemetry.spans.sampling=interesting}: errors, retries, timeouts and
+     * slow operations always kept, the rest at the default ratio (0.01); metrics exact.
+     */
+    INTERESTING("this-interesting", "redis-resilience-agent, interesting spans",
+        "this, interesting spans"),
+    OTEL("otel", "OTel Java agent", "OTel agent");
 
     final String id;
     final String label;
+    /** Column header. */
+    final String column;
 
-    Agent(String id, String label) {
+    Agent(String id, String label, String column) {
       this.id = id;
       this.label = label;
+      this.column = column;
     }
+
+    /** One of this agent's variants (same jar). */
+    boolean ours() {
+      return this == OURS || this == SPANS_OFF || this == INTERESTING;
+    }
+
+    /** The agents of the production-like regime (netem): the comparison. */
+    static final Agent[] NETEM = {NONE, OURS, SPANS_OFF, OTEL};
   }
 
   /** What a workload reports: commands per second (higher is better) or seconds (lower). */
@@ -86,12 +103,24 @@ public final class BenchmarkDriver {
   /** Command-line settings; {@code --quick} changes the defaults. */
   static final class Options {
     boolean quick;
-    int rounds = 5;
+    int rounds = 3;
     long warmupMs = 3000;
     long measureMs = 3000;
     int pipelineCommands = 600_000;
     int warmupPipelines = 2;
     int startupRuns = 1;
+    /** The production-like regime: redis-server in a network namespace behind netem, or null. */
+    String netemHost;
+    int netemPort;
+    /** How run.sh set it up (veth, delays), for the report. */
+    String netemSetup = "";
+    /** Why the regime did not run (run.sh found no netem), for the report; null: not asked. */
+    String netemUnavailable;
+    int netemRounds = -1; // -1: as many as --rounds
+    /** The production-like regime's workloads: the throughput ones (the pipeline is left out). */
+    Workload[] netemWorkloads = {
+      Workload.JEDIS_SYNC, Workload.JEDIS_POOL, Workload.LETTUCE_SYNC, Workload.LETTUCE_ASYNC
+    };
     Path agentJar;
     Path otelJar;
     Path classes;
@@ -110,6 +139,8 @@ public final class BenchmarkDriver {
           o.pipelineCommands = 20_000;
           o.warmupPipelines = 1;
           o.startupRuns = 1;
+          // two of them, one per client, to keep the smoke run near 2 minutes
+          o.netemWorkloads = new Workload[] {Workload.JEDIS_SYNC, Workload.LETTUCE_ASYNC};
         }
       }
       for (int i = 0; i < args.length; i++) {
@@ -153,6 +184,22 @@ public final class BenchmarkDriver {
           case "--startup-runs":
             o.startupRuns = Integer.parseInt(args[++i]);
             break;
+          case "--netem-redis": {
+            String hp = args[++i];
+            int colon = hp.lastIndexOf(':');
+            o.netemHost = hp.substring(0, colon);
+            o.netemPort = Integer.parseInt(hp.substring(colon + 1));
+            break;
+          }
+          case "--netem-setup":
+            o.netemSetup = args[++i];
+            break;
+          case "--netem-unavailable":
+            o.netemUnavailable = args[++i];
+            break;
+          case "--netem-rounds":
+            o.netemRounds = Integer.parseInt(args[++i]);
+            break;
           default:
             throw new IllegalArgumentException("unknown argument " + a);
         }
@@ -179,6 +226,9 @@ public final class BenchmarkDriver {
           throw new IllegalArgumentException(jar + " is not a Java agent (no Premain-Class)");
         }
       }
+      if (o.netemRounds < 0) {
+        o.netemRounds = o.rounds;
+      }
       if (o.rounds < 1 || o.measureMs < 100 || o.pipelineCommands < 1) {
         throw new IllegalArgumentException("rounds >= 1, measure >= 0.1 s, pipeline >= 1");
       }
@@ -192,6 +242,8 @@ public final class BenchmarkDriver {
 
   /** One workload JVM's RESULT line. */
   static final class Sample {
+    /** Loopback, or the production-like regime (netem round trip). */
+    final boolean netem;
     final int round;
     final Workload workload;
     final Agent agent;
@@ -204,9 +256,17 @@ public final class BenchmarkDriver {
     double cpuMicrosPerOp = -1; // process CPU of the workload JVM per command; -1: not measured
     long spansDelivered; // spans the sink received from this JVM (it runs alone)
     long commandsRun = -1; // every command the JVM ran, warm-up included; -1: not reported
+    /**
+     * Spans dropped: this agent's own count (its "span(s) dropped" log lines, the last one at
+     * exit); for the OTel agent, commands run - spans delivered (one span per command); -1: not
+     * known (the OTel agent's pipeline, one span per command not known).
+     */
+    long spansDropped = -1;
 
-    Sample(int round, Workload workload, Agent agent, double value, double allocPerOp,
-        double allocAllPerOp, long peakRssKb, long exportRequests, double foreignCpu) {
+    Sample(boolean netem, int round, Workload workload, Agent agent, double value,
+        double allocPerOp, double allocAllPerOp, long peakRssKb, long exportRequests,
+        double foreignCpu) {
+      this.netem = netem;
       this.round = round;
       this.workload = workload;
       this.agent = agent;
@@ -272,6 +332,10 @@ public final class BenchmarkDriver {
   private final List<String> raw = new ArrayList<>();
   private final List<Double> startupForeignCpu = new ArrayList<>();
   private double idleCheckForeignCpu;
+  /** Round trip (PING) to each regime's redis-server as the driver measured it, µs. */
+  private RoundTrip loopbackRtt;
+  private RoundTrip netemRtt;
+  private RoundTrip netemRttAfter;
   private int repeats;
   private double waitedSeconds;
   private volatile RedisServer redis;
@@ -296,7 +360,9 @@ public final class BenchmarkDriver {
 
   private void run() throws Exception {
     int jvms = o.rounds * (Workload.values().length * Agent.values().length + o.startupRuns * 3)
-        + (o.quick ? 0 : 2);
+        + (o.quick ? 0 : 3)
+        + (o.netemHost == null ? 0
+            : o.netemRounds * o.netemWorkloads.length * Agent.NETEM.length);
     double perThroughput = (o.warmupMs + o.measureMs) / 1000.0;
     log(String.format(Locale.ROOT,
         "%s mode: %d round(s), %d forked JVMs; throughput workloads %.1f s warm-up + %.1f s"
@@ -306,8 +372,17 @@ public final class BenchmarkDriver {
         o.pipelineCommands, o.warmupPipelines, o.startupRuns));
     log(String.format(Locale.ROOT, "budget: about %.0f s of warm-up + measured time; JVM"
         + " start-ups, connecting and the agents' class transformation come on top (on 2 cores"
-        + " about 80-90 s per round, most of it the OTel agent's start-up)",
-        o.rounds * 12 * perThroughput));
+        + " about 100-110 s per loopback round, most of it the OTel agent's start-up)",
+        (o.rounds * 4 * Agent.values().length + (o.netemHost == null ? 0
+            : o.netemRounds * o.netemWorkloads.length * Agent.NETEM.length)) * perThroughput));
+    if (o.netemHost != null) {
+      log("production-like regime: redis-server at " + o.netemHost + ":" + o.netemPort + " ("
+          + o.netemSetup + "), " + o.netemRounds + " round(s) of "
+          + java.util.Arrays.toString(o.netemWorkloads) + " with "
+          + java.util.Arrays.toString(Agent.NETEM));
+    } else if (o.netemUnavailable != null) {
+      log("production-like regime NOT run: " + o.netemUnavailable);
+    }
     // Ctrl-C / SIGTERM: leave no redis-server or forked JVM behind
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       ForkedJvm c = current;
@@ -342,25 +417,41 @@ public final class BenchmarkDriver {
       }
       for (int round = 0; round < o.rounds; round++) {
         for (int i = 0; i < o.startupRuns; i++) {
-          for (Agent a : order(round + i)) {
-            if (a != Agent.SPANS_OFF) { // the same jar and premain as OURS: nothing to add
+          for (Agent a : order(Agent.values(), round + i)) {
+            if (a != Agent.SPANS_OFF && a != Agent.INTERESTING) { // same jar and premain as OURS
               startup(round, a);
             }
           }
         }
         Workload[] workloads = Workload.values();
         for (int w = 0; w < workloads.length; w++) {
-          for (Agent a : order(round + w)) {
-            workload(round, workloads[w], a);
+          for (Agent a : order(Agent.values(), round + w)) {
+            workload(false, round, workloads[w], a);
           }
         }
+      }
+      loopbackRtt = RoundTrip.measure("127.0.0.1", r.port(), o.quick ? 500 : 3000);
+      log("round trip to the loopback redis-server (PING from the driver): " + loopbackRtt);
+      if (o.netemHost != null) {
+        netemRtt = RoundTrip.measure(o.netemHost, o.netemPort, o.quick ? 500 : 3000);
+        log("round trip to the netem redis-server (PING from the driver): " + netemRtt);
+        for (int round = 0; round < o.netemRounds; round++) {
+          for (int w = 0; w < o.netemWorkloads.length; w++) {
+            for (Agent a : order(Agent.NETEM, round + w)) {
+              workload(true, round, o.netemWorkloads[w], a);
+            }
+          }
+        }
+        netemRttAfter = RoundTrip.measure(o.netemHost, o.netemPort, o.quick ? 500 : 3000);
+        log("round trip to the netem redis-server after its runs: " + netemRttAfter);
       }
       if (o.quick) {
         verifyQuick();
       }
     }
     String report = new Report(o, samples, startupMs, startupMainMs, checks, elapsedSeconds(),
-        startupForeignCpu, idleCheckForeignCpu, repeats, waitedSeconds).markdown();
+        startupForeignCpu, idleCheckForeignCpu, repeats, waitedSeconds, loopbackRtt, netemRtt,
+        netemRttAfter).markdown();
     Files.createDirectories(o.out.getParent());
     Files.writeString(o.out, report, StandardCharsets.UTF_8);
     Path rawFile = o.out.resolveSibling(o.out.getFileName().toString().replaceAll("\\.md$", "")
@@ -378,9 +469,9 @@ public final class BenchmarkDriver {
   static final int MAX_REPEATS = 15;
   static final double MAX_WAIT_SECONDS = 240;
 
+
   /** Agents in round-robin order, rotated by {@code shift}. */
-  private static List<Agent> order(int shift) {
-    Agent[] all = Agent.values();
+  private static List<Agent> order(Agent[] all, int shift) {
     List<Agent> out = new ArrayList<>();
     for (int i = 0; i < all.length; i++) {
       out.add(all[(i + shift) % all.length]);
@@ -404,6 +495,11 @@ public final class BenchmarkDriver {
       case SPANS_OFF:
         b.agent(o.agentJar);
         b.sysProp("redis.resilience.telemetry.spans.enabled", "false");
+        break;
+      case INTERESTING:
+        b.agent(o.agentJar);
+        // ratio and slow threshold at their defaults
+        b.sysProp("redis.resilience.telemetry.spans.sampling", "interesting");
         break;
       case OTEL:
         b.agent(o.otelJar);
@@ -517,17 +613,21 @@ public final class BenchmarkDriver {
     });
   }
 
-  private void workload(int round, Workload w, Agent agent) {
-    quietly(w.id + " " + agent.id, () -> {
+  private void workload(boolean netem, int round, Workload w, Agent agent) {
+    String regime = netem ? "netem " : "";
+    quietly(regime + w.id + " " + agent.id, () -> {
       long exports0 = sink.httpRequests();
       long spans0 = sink.spansReceived();
       long timeoutS = w.kind == Kind.TIME ? 300 : 90 + (o.warmupMs + o.measureMs) / 1000;
-      ForkedJvm jvm = jvm(w.id, agent, sink.httpEndpoint())
+      ForkedJvm.Builder b = jvm((netem ? "netem-" : "") + w.id, agent, sink.httpEndpoint())
           .mainClass(BenchmarkApp.class.getName())
-          .args(w.id, String.valueOf(redis.port()), String.valueOf(o.warmupMs),
-              String.valueOf(o.measureMs), String.valueOf(o.pipelineCommands),
-              String.valueOf(o.warmupPipelines))
-          .build();
+          .args(w.id, String.valueOf(netem ? o.netemPort : redis.port()),
+              String.valueOf(o.warmupMs), String.valueOf(o.measureMs),
+              String.valueOf(o.pipelineCommands), String.valueOf(o.warmupPipelines));
+      if (netem) {
+        b.sysProp("bench.redis.host", o.netemHost);
+      }
+      ForkedJvm jvm = b.build();
       CpuMeter.Reading before = cpu.read();
       current = jvm;
       ForkedJvm.Result r = jvm.start().await(Duration.ofSeconds(timeoutS));
@@ -537,7 +637,8 @@ public final class BenchmarkDriver {
       long spans = sink.spansReceived() - spans0; // final exports happen before the JVM exits
       Map<String, String> kv = result(r);
       double value = Double.parseDouble(kv.get(w.kind == Kind.TIME ? "seconds" : "opsPerSec"));
-      Sample s = new Sample(round, w, agent, value, Double.parseDouble(kv.get("allocBytesPerOp")),
+      Sample s = new Sample(netem, round, w, agent, value,
+          Double.parseDouble(kv.get("allocBytesPerOp")),
           Double.parseDouble(kv.get("allocAllBytesPerOp")), Long.parseLong(kv.get("peakRssKb")),
           exports, foreign);
       if (kv.containsKey("cpuMicrosPerOp")) {
@@ -546,6 +647,11 @@ public final class BenchmarkDriver {
       s.spansDelivered = spans;
       if (kv.containsKey("commandsRun")) {
         s.commandsRun = Long.parseLong(kv.get("commandsRun"));
+      }
+      if (agent.ours()) {
+        s.spansDropped = droppedLogged(r.stdout + "\n" + r.stderr);
+      } else if (agent == Agent.OTEL && w.kind == Kind.THROUGHPUT && s.commandsRun > 0) {
+        s.spansDropped = Math.max(0, s.commandsRun - spans);
       }
       String line = r.linesStartingWith("RESULT").get(0);
       return new Run() {
@@ -558,17 +664,33 @@ public final class BenchmarkDriver {
         public void record() {
           samples.add(s);
           raw.add(String.format(Locale.ROOT,
-              "round=%d agent=%s %s otlpRequests=%d spansDelivered=%d foreignCpu=%.3f", round + 1,
-              agent.id, line, exports, spans, foreign));
+              "regime=%s round=%d agent=%s %s otlpRequests=%d spansDelivered=%d spansDropped=%d"
+                  + " foreignCpu=%.3f", netem ? "netem" : "loopback", round + 1, agent.id, line,
+              exports, spans, s.spansDropped, foreign));
           String shown = w.kind == Kind.TIME
               ? String.format(Locale.ROOT, "%.3f s", value)
               : String.format(Locale.ROOT, "%,.0f ops/s", value);
-          progress(round, w.id, agent, String.format(Locale.ROOT,
-              "%-14s alloc %,7.0f B/op  peak RSS %,5d MiB  spans delivered %,9d  other CPU %.0f%%",
-              shown, s.allocPerOp, s.peakRssKb / 1024, spans, 100 * foreign));
+          progress(round, regime + w.id, agent, String.format(Locale.ROOT,
+              "%-14s alloc %,7.0f B/op  CPU %6.1f µs/op  peak RSS %,5d MiB  spans delivered %,9d"
+                  + " dropped %s  other CPU %.0f%%",
+              shown, s.allocPerOp, s.cpuMicrosPerOp, s.peakRssKb / 1024, spans,
+              s.spansDropped < 0 ? "n/a" : String.format(Locale.ROOT, "%,d", s.spansDropped),
+              100 * foreign));
         }
       };
     });
+  }
+
+  private static final Pattern DROPPED = Pattern.compile("(\\d+) span\\(s\\) dropped");
+
+  /** The sum of this agent's "N span(s) dropped" log lines (it logs the rest at exit). */
+  static long droppedLogged(String output) {
+    long n = 0;
+    Matcher m = DROPPED.matcher(output);
+    while (m.find()) {
+      n += Long.parseLong(m.group(1));
+    }
+    return n;
   }
 
   private static Map<String, String> result(ForkedJvm.Result r) {
@@ -592,7 +714,7 @@ public final class BenchmarkDriver {
    * the comparison to mean anything).
    */
   private void instrumentationCheck() {
-    for (Agent agent : new Agent[] {Agent.OURS, Agent.OTEL}) {
+    for (Agent agent : new Agent[] {Agent.OURS, Agent.OTEL, Agent.INTERESTING}) {
       try (OtlpReceiver keep = OtlpReceiver.startHttpOnly()) {
         ForkedJvm jvm = jvm("check", agent, keep.httpEndpoint())
             .mainClass(BenchmarkApp.class.getName())
@@ -607,7 +729,18 @@ public final class BenchmarkDriver {
         // the newest cumulative point of each series: one count per operation
         c.durationCount = keep.total("db.client.operation.duration", a -> true);
         checks.put(agent, c);
-        c.verify(agent, "\n" + r.describe());
+        if (agent == Agent.INTERESTING) {
+          // sampled (or, while the agent ignores the setting, every span): the metric is exact
+          long spans = c.jedisSpans + c.lettuceSpans + c.otherSpans;
+          if (spans > 220 || c.durationCount < 200) {
+            throw new IllegalStateException(agent.label + ": " + spans + " spans and"
+                + " db.client.operation.duration count " + c.durationCount + " for 200 commands;"
+                + " expected at most 200 (+20 for connection set-up) and at least 200\n"
+                + r.describe());
+          }
+        } else {
+          c.verify(agent, "\n" + r.describe());
+        }
         log(String.format(Locale.ROOT,
             "instrumentation check, %s: %d Jedis spans, %d Lettuce spans (for 100 + 100"
                 + " commands), %d other spans, db.client.operation.duration count %.0f",
@@ -642,6 +775,32 @@ public final class BenchmarkDriver {
               + " db.client.operation.duration points counting %.0f operations",
           a.label, c.jedisSpans, c.lettuceSpans, c.durationCount));
     }
+    // interesting spans: the setting may not be implemented by the agent under test yet (then it
+    // is ignored and every span is exported), so only "no more spans than commands" is checked,
+    // per JVM (a few connection set-up commands, e.g. HELLO, are allowed for), and the metrics
+    Check interesting = quickCheck(Map.of("benchmark.agent", Agent.INTERESTING.id));
+    long interestingCommands = 0;
+    for (Sample s : samples) {
+      if (s.agent == Agent.INTERESTING && s.commandsRun > 0 && s.workload.kind == Kind.THROUGHPUT) {
+        interestingCommands += s.commandsRun;
+        if (s.spansDelivered > s.commandsRun + 20) {
+          throw new IllegalStateException(Agent.INTERESTING.label + " delivered "
+              + s.spansDelivered + " spans for " + s.commandsRun + " commands in " + s.workload.id);
+        }
+      }
+    }
+    if (interesting.durationCount == 0) {
+      throw new IllegalStateException(Agent.INTERESTING.label + " sent no"
+          + " db.client.operation.duration");
+    }
+    log(String.format(Locale.ROOT, "telemetry received from %s: %d spans for %,d commands of the"
+        + " throughput workloads and the pipelines' spans (%.1f%%;"
+        + " 100%% while the agent ignores the setting), db.client.operation.duration points"
+        + " counting %.0f operations", Agent.INTERESTING.label,
+        interesting.jedisSpans + interesting.lettuceSpans + interesting.otherSpans,
+        interestingCommands, 100.0 * (interesting.jedisSpans + interesting.lettuceSpans
+            + interesting.otherSpans) / Math.max(1, interestingCommands),
+        interesting.durationCount));
     Check off = quickCheck(Map.of("benchmark.agent", Agent.SPANS_OFF.id));
     if (off.jedisSpans + off.lettuceSpans + off.otherSpans != 0 || off.durationCount == 0) {
       throw new IllegalStateException(Agent.SPANS_OFF.label + " sent " + (off.jedisSpans
