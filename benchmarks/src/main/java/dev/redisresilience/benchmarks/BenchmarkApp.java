@@ -107,8 +107,8 @@ public final class BenchmarkApp {
         String.format(
             Locale.ROOT,
             "RESULT workload=%s ops=%d seconds=%.6f opsPerSec=%.1f allocBytesPerOp=%.1f"
-                + " allocAllBytesPerOp=%.1f cpuMicrosPerOp=%.3f peakRssKb=%d threads=%d"
-                + " commandsRun=%d",
+                + " allocAllBytesPerOp=%.1f cpuMicrosPerOp=%.3f appCpuMicrosPerOp=%.3f peakRssKb=%d"
+                + " threads=%d commandsRun=%d",
             workload,
             m.ops,
             m.seconds,
@@ -116,6 +116,7 @@ public final class BenchmarkApp {
             (double) m.allocBytes / m.ops,
             (double) m.allocAllBytes / m.ops,
             m.cpuNanos < 0 ? -1.0 : m.cpuNanos / 1e3 / m.ops,
+            m.appCpuNanos < 0 ? -1.0 : m.appCpuNanos / 1e3 / m.ops,
             peakRssKb(),
             m.threads,
             m.commandsRun));
@@ -131,6 +132,9 @@ public final class BenchmarkApp {
     long allocBytes;
     long allocAllBytes;
     long cpuNanos = -1; // process CPU (all threads, JIT and GC included) in the measured phase
+    // CPU of the workload's own threads and the client's I/O threads (where Lettuce completes
+    // commands): the application-thread cost of an agent, without its exporters, JIT and GC
+    long appCpuNanos = -1;
     int threads;
     long commandsRun; // every command of the run, warm-up and start included (spans expected)
   }
@@ -372,6 +376,7 @@ public final class BenchmarkApp {
     long a0 = sum(THREADS.getThreadAllocatedBytes(ids));
     long ops0 = sum(counters);
     long cpu0 = processCpuNanos();
+    long app0 = threadsCpuNanos(ids);
     long t0 = System.nanoTime();
 
     sleepChecking(measureMs, failure);
@@ -379,6 +384,7 @@ public final class BenchmarkApp {
     long ops1 = sum(counters);
     long t1 = System.nanoTime();
     long cpu1 = processCpuNanos();
+    long app1 = threadsCpuNanos(ids);
     long a1 = sum(THREADS.getThreadAllocatedBytes(ids));
     Map<Long, Long> all1 = allocatedByThread();
 
@@ -396,6 +402,7 @@ public final class BenchmarkApp {
     m.allocBytes = a1 - a0;
     m.allocAllBytes = delta(all0, all1);
     m.cpuNanos = cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
+    m.appCpuNanos = app0 < 0 || app1 < 0 ? -1 : app1 - app0;
     m.threads = threads;
     if (m.ops <= 0) {
       throw new IllegalStateException("no command completed in the measured phase");
@@ -448,6 +455,21 @@ public final class BenchmarkApp {
       }
     }
     return ids.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** CPU time (user + kernel) of these threads; -1 when the JVM does not measure thread CPU. */
+  private static long threadsCpuNanos(long[] ids) {
+    if (!THREADS.isThreadCpuTimeSupported() || !THREADS.isThreadCpuTimeEnabled()) {
+      return -1;
+    }
+    long total = 0;
+    for (long id : ids) {
+      long t = THREADS.getThreadCpuTime(id);
+      if (t > 0) {
+        total += t;
+      }
+    }
+    return total;
   }
 
   private static Map<Long, Long> allocatedByThread() {

@@ -254,6 +254,7 @@ public final class BenchmarkDriver {
     final long exportRequests;
     final double foreignCpu;
     double cpuMicrosPerOp = -1; // process CPU of the workload JVM per command; -1: not measured
+    double appCpuMicrosPerOp = -1; // CPU of the workload and client I/O threads per command
     long spansDelivered; // spans the sink received from this JVM (it runs alone)
     long commandsRun = -1; // every command the JVM ran, warm-up included; -1: not reported
     /**
@@ -643,6 +644,9 @@ public final class BenchmarkDriver {
           exports, foreign);
       if (kv.containsKey("cpuMicrosPerOp")) {
         s.cpuMicrosPerOp = Double.parseDouble(kv.get("cpuMicrosPerOp"));
+      }
+      if (kv.containsKey("appCpuMicrosPerOp")) {
+        s.appCpuMicrosPerOp = Double.parseDouble(kv.get("appCpuMicrosPerOp"));
       }
       s.spansDelivered = spans;
       if (kv.containsKey("commandsRun")) {
