@@ -99,13 +99,18 @@ final class TelemetrySdk {
         throw invalid;
       }
       if (!exporters.isEmpty()) {
+        int maxBatch = c.getInt("otel.bsp.max.export.batch.size", 512);
+        // a batch size the application set is a hard bound; the default one may grow under a
+        // backlog (SpanPipeline), up to four batches within the queue
+        boolean batchSizeSet = c.getString("otel.bsp.max.export.batch.size") != null;
         spans =
             new SpanPipeline(
                 exporters,
                 resource[0],
                 sampler[0],
                 c.getInt("otel.bsp.max.queue.size", 2048),
-                c.getInt("otel.bsp.max.export.batch.size", 512),
+                maxBatch,
+                batchSizeSet ? maxBatch : 4 * maxBatch,
                 millis(c, "otel.bsp.schedule.delay", 5000) * 1_000_000L,
                 millis(c, "otel.bsp.export.timeout", 30000) * 1_000_000L);
         // trace_based (or always_on) exemplars: the histogram must see the span's context

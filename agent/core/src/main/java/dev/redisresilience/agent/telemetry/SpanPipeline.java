@@ -20,7 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  * costs (ids as hex, attribute maps, OTLP encoding) happens on the export thread. Exports through
  * the exporter the SDK configured from OTEL_* settings, with the SDK's resource, and keeps the
  * batch processor's semantics: bounded queue (drops when full, counted), batches of at most
- * {@code maxBatch}, exported every {@code delay} or as soon as a batch is full.
+ * {@code maxBatch}, exported every {@code delay} or as soon as a batch is full. When the
+ * application left the batch size at its default, a backlog of two batches or more goes out in
+ * larger batches (up to four, within the queue): fewer requests exactly when the collector is
+ * slower than the application, instead of drops.
  *
  * <p>Unlike the batch processor, up to {@link #MAX_IN_FLIGHT} OTLP requests may be in flight at
  * once: one request at a time is a round trip per batch, and at tens of thousands of operations
@@ -42,6 +45,7 @@ public final class SpanPipeline {
   private final boolean synchronous;
   private final int maxQueue;
   private final int maxBatch;
+  private final int batchCeiling;
   private final long delayNanos;
   private final long exportTimeoutNanos;
   private final int maxInFlight;
@@ -65,7 +69,24 @@ public final class SpanPipeline {
       int maxBatch,
       long delayNanos,
       long exportTimeoutNanos) {
-    this(exporters, resource, sampler, maxQueue, maxBatch, delayNanos, exportTimeoutNanos, false);
+    this(exporters, resource, sampler, maxQueue, maxBatch, maxBatch, delayNanos, exportTimeoutNanos, false);
+  }
+
+  /**
+   * As above, with batches of up to {@code batchCeiling} spans (at least {@code maxBatch}, at most
+   * the queue) while a backlog of two batches or more waits: fewer, larger requests exactly when
+   * the collector is slower than the application. For a batch size the application did not set.
+   */
+  public SpanPipeline(
+      List<SpanExporter> exporters,
+      Resource resource,
+      Sampler sampler,
+      int maxQueue,
+      int maxBatch,
+      int batchCeiling,
+      long delayNanos,
+      long exportTimeoutNanos) {
+    this(exporters, resource, sampler, maxQueue, maxBatch, batchCeiling, delayNanos, exportTimeoutNanos, false);
   }
 
   private SpanPipeline(
@@ -74,6 +95,7 @@ public final class SpanPipeline {
       Sampler sampler,
       int maxQueue,
       int maxBatch,
+      int batchCeiling,
       long delayNanos,
       long exportTimeoutNanos,
       boolean synchronous) {
@@ -92,6 +114,7 @@ public final class SpanPipeline {
     this.childSampler = sampler;
     this.maxQueue = Math.max(1, maxQueue);
     this.maxBatch = Math.max(1, Math.min(maxBatch, this.maxQueue));
+    this.batchCeiling = Math.max(this.maxBatch, Math.min(batchCeiling, this.maxQueue));
     this.delayNanos = delayNanos;
     this.exportTimeoutNanos = exportTimeoutNanos;
     this.synchronous = synchronous;
@@ -105,7 +128,7 @@ public final class SpanPipeline {
   /** Exports each span as it ends, on the ending thread: for tests. */
   public static SpanPipeline synchronous(SpanExporter exporter, Resource resource) {
     return new SpanPipeline(
-        java.util.Collections.singletonList(exporter), resource, null, 1, 1, 0, 0, true);
+        java.util.Collections.singletonList(exporter), resource, null, 1, 1, 1, 0, 0, true);
   }
 
   private static boolean keepsEverything(Sampler s) {
@@ -258,13 +281,21 @@ public final class SpanPipeline {
         continue;
       }
       boolean flushing = flushRequested;
-      drain(batch);
-      while (!batch.isEmpty()) {
-        export(batch);
+      while (true) {
+        // the request slot first, then the batch: what arrives while every slot is busy goes out
+        // in the next request rather than waiting in the queue for one more round trip
+        boolean permit = acquirePermit();
+        drain(batch, batchLimit());
+        if (batch.isEmpty()) {
+          if (permit) {
+            inFlight.release();
+          }
+          break;
+        }
+        export(batch, permit);
         if (!flushing && queued.get() < maxBatch) {
           break;
         }
-        drain(batch);
       }
       if (flushing) {
         awaitExports();
@@ -278,20 +309,39 @@ public final class SpanPipeline {
     }
   }
 
-  private void drain(List<RecordedSpan> batch) {
+  /** {@code maxBatch}, or up to {@code batchCeiling} while two batches or more are queued. */
+  private int batchLimit() {
+    int backlog = queued.get();
+    return backlog >= 2 * maxBatch ? Math.min(batchCeiling, backlog) : maxBatch;
+  }
+
+  private void drain(List<RecordedSpan> batch, int limit) {
     RecordedSpan s;
-    while (batch.size() < maxBatch && (s = queue.poll()) != null) {
+    while (batch.size() < limit && (s = queue.poll()) != null) {
       queued.decrementAndGet();
       batch.add(s);
     }
   }
 
-  private void export(List<RecordedSpan> batch) {
-    boolean permit = false;
+  /**
+   * One of the {@code maxInFlight} request slots; false when none freed within the export timeout
+   * (an export that never completes is given up on then, as the batch processor does).
+   */
+  private boolean acquirePermit() {
     try {
-      // at most maxInFlight exports at once; one that never completes is given up on after the
-      // export timeout, as the batch processor does
-      permit = inFlight.tryAcquire(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+      return inFlight.tryAcquire(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void export(List<RecordedSpan> batch) {
+    export(batch, acquirePermit());
+  }
+
+  private void export(List<RecordedSpan> batch, boolean permit) {
+    try {
       byte[][] request = {null};
       SpanSink.Encoded encoded =
           () -> {
@@ -317,8 +367,6 @@ public final class SpanPipeline {
       if (maxInFlight == 1) {
         all.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       AgentFaults.record(e);
     } finally {
