@@ -38,6 +38,10 @@ public final class SpanPipeline {
   private final List<SpanSink> sinks = new ArrayList<>();
   private final List<SpanExporter> exporters;
   private final OtlpSpanEncoder encoder = new OtlpSpanEncoder();
+  /** Encoded-request buffers of completed exports, for the next ones (at most one per slot + 1). */
+  private final ConcurrentLinkedQueue<OtlpSpanEncoder.ProtoBuffer> requestBuffers = new ConcurrentLinkedQueue<>();
+  /** Larger buffers (a batch of unusually large spans) are left to the garbage collector. */
+  private static final int MAX_REUSED_BUFFER = 1 << 20;
   private final Resource resource;
   private final Sampler sampler; // null: keep every root span (always_on, parentbased_always_on)
   private final ChildSampling childSampling;
@@ -342,13 +346,15 @@ public final class SpanPipeline {
 
   private void export(List<RecordedSpan> batch, boolean permit) {
     try {
-      byte[][] request = {null};
+      OtlpSpanEncoder.ProtoBuffer[] request = {null};
       SpanSink.Encoded encoded =
           () -> {
             if (request[0] == null) {
-              request[0] = encoder.encode(batch);
+              OtlpSpanEncoder.ProtoBuffer b = requestBuffers.poll();
+              request[0] = b != null ? b : new OtlpSpanEncoder.ProtoBuffer(1 << 16);
+              encoder.encode(batch, request[0]);
             }
-            return new SpanSink.EncodedRequest(request[0]);
+            return new SpanSink.EncodedRequest(request[0].array(), request[0].size());
           };
       List<CompletableResultCode> results = new ArrayList<>(sinks.size());
       for (SpanSink sink : sinks) {
@@ -360,10 +366,19 @@ public final class SpanPipeline {
       }
       CompletableResultCode all =
           results.size() == 1 ? results.get(0) : CompletableResultCode.ofAll(results);
-      if (permit) {
-        permit = false; // released when the export completes
-        all.whenComplete(inFlight::release);
-      }
+      boolean slot = permit;
+      permit = false; // released when the export completes
+      all.whenComplete(
+          () -> {
+            if (slot) {
+              inFlight.release();
+            }
+            // the request buffer is reused only once no sender can still be writing from it
+            OtlpSpanEncoder.ProtoBuffer b = request[0];
+            if (b != null && b.capacity() <= MAX_REUSED_BUFFER && requestBuffers.size() <= maxInFlight) {
+              requestBuffers.offer(b);
+            }
+          });
       if (maxInFlight == 1) {
         all.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
       }

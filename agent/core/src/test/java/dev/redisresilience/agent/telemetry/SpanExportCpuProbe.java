@@ -92,8 +92,16 @@ class SpanExportCpuProbe {
         .build();
     Resource resource = Resource.getDefault().merge(Resource.create(
         Attributes.of(AttributeKey.stringKey("service.name"), "probe")));
-    SpanPipeline p = new SpanPipeline(Collections.singletonList(exporter), resource, null,
-        queue, batch, ceiling, TimeUnit.SECONDS.toNanos(5), TimeUnit.SECONDS.toNanos(30));
+    // a fixed batch size through the constructor every version of the pipeline has (-Dprobe.ceiling
+    // equal to -Dprobe.batch: comparable with the pipeline before adaptive batches)
+    SpanPipeline p = ceiling == batch
+        ? new SpanPipeline(Collections.singletonList(exporter), resource, null,
+            queue, batch, TimeUnit.SECONDS.toNanos(5), TimeUnit.SECONDS.toNanos(30))
+        : SpanPipeline.class
+            .getConstructor(java.util.List.class, Resource.class, io.opentelemetry.sdk.trace.samplers.Sampler.class,
+                int.class, int.class, int.class, long.class, long.class)
+            .newInstance(Collections.singletonList(exporter), resource, null,
+                queue, batch, ceiling, TimeUnit.SECONDS.toNanos(5), TimeUnit.SECONDS.toNanos(30));
     Attributes base = Attributes.builder()
         .put("db.system.name", "redis")
         .put("db.operation.name", "GET")
@@ -204,6 +212,7 @@ class SpanExportCpuProbe {
           "GET key:" + i, -1, 1, null, null, null, null, SCOPE, resource));
     }
     OtlpSpanEncoder encoder = new OtlpSpanEncoder();
+    OtlpSpanEncoder.ProtoBuffer buffer = new OtlpSpanEncoder.ProtoBuffer(1 << 16); // reused, as the pipeline does
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(2, seconds / 2));
@@ -214,7 +223,8 @@ class SpanExportCpuProbe {
     boolean warm = false;
     long warmAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     while (System.nanoTime() < end) {
-      bytes += encoder.encode(batch).length;
+      encoder.encode(batch, buffer);
+      bytes += buffer.size();
       if (!warm && System.nanoTime() > warmAt) {
         warm = true;
         cpu0 = mx.getCurrentThreadCpuTime();
