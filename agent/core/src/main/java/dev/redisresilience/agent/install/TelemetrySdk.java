@@ -11,6 +11,10 @@ import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
 import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
+import io.opentelemetry.sdk.metrics.Aggregation;
+import io.opentelemetry.sdk.metrics.InstrumentSelector;
+import io.opentelemetry.sdk.metrics.SdkMeterProviderBuilder;
+import io.opentelemetry.sdk.metrics.View;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
@@ -78,7 +82,8 @@ final class TelemetrySdk {
                   return smp;
                 })
             .addMetricExporterCustomizer((e, c) -> ExportHealth.wrap(e))
-            .addMeterProviderCustomizer((b, c) -> PrometheusEndpoint.register(b, config, agentJar))
+            .addMeterProviderCustomizer(
+                (b, c) -> PrometheusEndpoint.register(withoutSdkSelfMetrics(b), config, agentJar))
             .addLogRecordExporterCustomizer((e, c) -> ExportHealth.wrap(e))
             .disableShutdownHook()
             .build()
@@ -94,13 +99,18 @@ final class TelemetrySdk {
         throw invalid;
       }
       if (!exporters.isEmpty()) {
+        int maxBatch = c.getInt("otel.bsp.max.export.batch.size", 512);
+        // a batch size the application set is a hard bound; the default one may grow under a
+        // backlog (SpanPipeline), up to four batches within the queue
+        boolean batchSizeSet = c.getString("otel.bsp.max.export.batch.size") != null;
         spans =
             new SpanPipeline(
                 exporters,
                 resource[0],
                 sampler[0],
                 c.getInt("otel.bsp.max.queue.size", 2048),
-                c.getInt("otel.bsp.max.export.batch.size", 512),
+                maxBatch,
+                batchSizeSet ? maxBatch : 4 * maxBatch,
                 millis(c, "otel.bsp.schedule.delay", 5000) * 1_000_000L,
                 millis(c, "otel.bsp.export.timeout", 30000) * 1_000_000L);
         // trace_based (or always_on) exemplars: the histogram must see the span's context
@@ -115,6 +125,27 @@ final class TelemetrySdk {
             new Thread(() -> flushAtExit(sdk, pipeline, timeoutMillis), "redis-resilience-agent-shutdown"));
     return new TelemetrySdk(sdk, spans);
   }
+
+  /**
+   * The SDK's own instruments (OTLP exporter seen/exported counts and durations, the log
+   * processor's queue size and processed count, in their legacy and semconv names) dropped by
+   * views: they are about the agent's plumbing, not the application's Redis traffic, and would be
+   * exported beside the agent's metrics. The SDK has no setting to turn them off (autoconfigure
+   * hands its exporters the SDK's meter provider after building it); with the drop aggregation a
+   * recording is a no-op and nothing is exported. The span exporters the agent builds itself
+   * already have a no-op meter provider.
+   */
+  static SdkMeterProviderBuilder withoutSdkSelfMetrics(SdkMeterProviderBuilder b) {
+    for (String name : SDK_SELF_METRICS) {
+      b.registerView(
+          InstrumentSelector.builder().setName(name).build(),
+          View.builder().setAggregation(Aggregation.drop()).build());
+    }
+    return b;
+  }
+
+  /** Instrument names (wildcards allowed); none of the agent's own instruments matches. */
+  static final String[] SDK_SELF_METRICS = {"otlp.exporter.*", "otel.sdk.*", "processedLogs", "processedSpans", "queueSize"};
 
   /**
    * The span exporters {@code otel.traces.exporter} names (default otlp), made by the same SDK
@@ -189,6 +220,57 @@ final class TelemetrySdk {
 
   private static ClassLoader serviceLoader() {
     ClassLoader agentLoader = TelemetrySdk.class.getClassLoader();
-    return agentLoader != null ? agentLoader : ClassLoader.getSystemClassLoader();
+    // on the boot path (the -javaagent case): the JDK sender's classes need a loader that sees
+    // java.net.http, which the boot loader does not (it is a platform module)
+    return agentLoader != null ? agentLoader : new SenderLoader(ClassLoader.getSystemClassLoader());
+  }
+
+  /**
+   * The service class loader of the SDK when the agent runs from the boot path: the system class
+   * loader, except for OpenTelemetry's JDK HTTP sender, whose classes it defines itself from the
+   * agent jar so that they link against {@code java.net.http} (through the system and platform
+   * loaders) and against the boot-path SDK (the sender's SPI types stay the boot path's, so the
+   * exporters accept it). Everything else is delegated: service files, the SDK, OkHttp for gRPC.
+   */
+  static final class SenderLoader extends ClassLoader {
+    /** {@code io.opentelemetry.exporter.sender.jdk.internal.}, relocated with the SDK. */
+    static final String JDK_SENDER =
+        io.opentelemetry.sdk.common.export.HttpSenderProvider.class
+                .getName()
+                .replace("sdk.common.export.HttpSenderProvider", "exporter.sender.jdk.internal.");
+
+    static {
+      registerAsParallelCapable();
+    }
+
+    SenderLoader(ClassLoader parent) {
+      super(parent);
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+      if (!name.startsWith(JDK_SENDER)) {
+        return super.loadClass(name, resolve);
+      }
+      synchronized (getClassLoadingLock(name)) {
+        Class<?> c = findLoadedClass(name);
+        if (c == null) {
+          byte[] bytes;
+          try (java.io.InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
+            if (in == null) {
+              throw new ClassNotFoundException(name);
+            }
+            bytes = in.readAllBytes();
+          } catch (java.io.IOException e) {
+            throw new ClassNotFoundException(name, e);
+          }
+          c = defineClass(name, bytes, 0, bytes.length);
+        }
+        if (resolve) {
+          resolveClass(c);
+        }
+        return c;
+      }
+    }
   }
 }

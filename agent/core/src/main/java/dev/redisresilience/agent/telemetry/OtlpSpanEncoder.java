@@ -72,7 +72,6 @@ final class OtlpSpanEncoder {
   /** Bounds for the caches; names and attribute sets repeat, so these are rarely reached. */
   private static final int MAX_CACHED = 4096;
 
-  private final ProtoBuffer out = new ProtoBuffer(1 << 16);
   private final ProtoBuffer spans = new ProtoBuffer(1 << 16);
   private final ProtoBuffer span = new ProtoBuffer(1024);
   private final ProtoBuffer scratch = new ProtoBuffer(256);
@@ -84,8 +83,19 @@ final class OtlpSpanEncoder {
 
   /** One request for {@code batch} (all spans share one resource). */
   byte[] encode(List<RecordedSpan> batch) throws IOException {
+    ProtoBuffer out = new ProtoBuffer(1024);
+    encode(batch, out);
+    return out.toByteArray();
+  }
+
+  /**
+   * One request for {@code batch}, written into {@code out} (reset first): the export path reuses
+   * its request buffers instead of copying every request into a new array.
+   */
+  void encode(List<RecordedSpan> batch, ProtoBuffer out) throws IOException {
+    out.reset();
     if (batch.isEmpty()) {
-      return new byte[0];
+      return;
     }
     Resource resource = batch.get(0).getResource();
     scopes.clear();
@@ -124,7 +134,6 @@ final class OtlpSpanEncoder {
       resourceSpansSize += fieldSize(size);
     }
 
-    out.reset();
     out.writeTag(REQUEST_RESOURCE_SPANS);
     out.writeLength(resourceSpansSize);
     out.writeBytesField(RESOURCE_SPANS_RESOURCE, resourceBytes);
@@ -142,7 +151,6 @@ final class OtlpSpanEncoder {
     if (resourceSchema != null) {
       out.writeBytesField(RESOURCE_SPANS_SCHEMA_URL, resourceSchema);
     }
-    return out.toByteArray();
   }
 
   /** Encodes one span (the Span message's content) into {@link #span}. */
@@ -170,7 +178,7 @@ final class OtlpSpanEncoder {
     b.writeFixed64(s.getEndEpochNanos());
     b.write(attributes(s.baseAttributes(), SPAN_ATTRIBUTES));
     if (s.queryText() != null) {
-      writeStringAttribute(b, KEY_QUERY_TEXT, s.queryText().getBytes(StandardCharsets.UTF_8));
+      writeStringAttribute(b, KEY_QUERY_TEXT, s.queryText());
     }
     if (s.batchSize() >= 0) {
       writeLongAttribute(b, KEY_BATCH_SIZE, s.batchSize());
@@ -225,6 +233,26 @@ final class OtlpSpanEncoder {
     b.writeTag(KEY_VALUE_VALUE);
     b.writeLength(anyValue);
     b.writeBytesField(ANY_VALUE_STRING, value);
+  }
+
+  /** A per-span string (the query text): ASCII straight into the buffer, no array per span. */
+  private static void writeStringAttribute(ProtoBuffer b, byte[] key, String value) {
+    int n = value.length();
+    for (int i = 0; i < n; i++) {
+      if (value.charAt(i) >= 0x80) {
+        writeStringAttribute(b, key, value.getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+    }
+    int anyValue = fieldSize(n);
+    b.writeTag(SPAN_ATTRIBUTES);
+    b.writeLength(fieldSize(key.length) + fieldSize(anyValue));
+    b.writeBytesField(KEY_VALUE_KEY, key);
+    b.writeTag(KEY_VALUE_VALUE);
+    b.writeLength(anyValue);
+    b.writeTag(ANY_VALUE_STRING);
+    b.writeLength(n);
+    b.writeAscii(value);
   }
 
   private static void writeLongAttribute(ProtoBuffer b, byte[] key, long value) {
@@ -327,6 +355,15 @@ final class OtlpSpanEncoder {
       return pos;
     }
 
+    /** The backing array; its first {@link #size()} bytes are the content. */
+    byte[] array() {
+      return buf;
+    }
+
+    int capacity() {
+      return buf.length;
+    }
+
     byte[] toByteArray() {
       return Arrays.copyOf(buf, pos);
     }
@@ -388,6 +425,15 @@ final class OtlpSpanEncoder {
       writeTag(tag);
       writeLength(value.length);
       write(value);
+    }
+
+    /** {@code s}, every char of which is below 0x80: one byte each. */
+    void writeAscii(String s) {
+      int n = s.length();
+      ensure(n);
+      for (int i = 0; i < n; i++) {
+        buf[pos++] = (byte) s.charAt(i);
+      }
     }
 
     void write(byte[] b) {

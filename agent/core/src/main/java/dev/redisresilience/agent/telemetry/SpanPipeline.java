@@ -20,7 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  * costs (ids as hex, attribute maps, OTLP encoding) happens on the export thread. Exports through
  * the exporter the SDK configured from OTEL_* settings, with the SDK's resource, and keeps the
  * batch processor's semantics: bounded queue (drops when full, counted), batches of at most
- * {@code maxBatch}, exported every {@code delay} or as soon as a batch is full.
+ * {@code maxBatch}, exported every {@code delay} or as soon as a batch is full. When the
+ * application left the batch size at its default, a backlog of two batches or more goes out in
+ * larger batches (up to four, within the queue): fewer requests exactly when the collector is
+ * slower than the application, instead of drops.
  *
  * <p>Unlike the batch processor, up to {@link #MAX_IN_FLIGHT} OTLP requests may be in flight at
  * once: one request at a time is a round trip per batch, and at tens of thousands of operations
@@ -35,6 +38,10 @@ public final class SpanPipeline {
   private final List<SpanSink> sinks = new ArrayList<>();
   private final List<SpanExporter> exporters;
   private final OtlpSpanEncoder encoder = new OtlpSpanEncoder();
+  /** Encoded-request buffers of completed exports, for the next ones (at most one per slot + 1). */
+  private final ConcurrentLinkedQueue<OtlpSpanEncoder.ProtoBuffer> requestBuffers = new ConcurrentLinkedQueue<>();
+  /** Larger buffers (a batch of unusually large spans) are left to the garbage collector. */
+  private static final int MAX_REUSED_BUFFER = 1 << 20;
   private final Resource resource;
   private final Sampler sampler; // null: keep every root span (always_on, parentbased_always_on)
   private final ChildSampling childSampling;
@@ -42,6 +49,7 @@ public final class SpanPipeline {
   private final boolean synchronous;
   private final int maxQueue;
   private final int maxBatch;
+  private final int batchCeiling;
   private final long delayNanos;
   private final long exportTimeoutNanos;
   private final int maxInFlight;
@@ -67,7 +75,24 @@ public final class SpanPipeline {
       int maxBatch,
       long delayNanos,
       long exportTimeoutNanos) {
-    this(exporters, resource, sampler, maxQueue, maxBatch, delayNanos, exportTimeoutNanos, false);
+    this(exporters, resource, sampler, maxQueue, maxBatch, maxBatch, delayNanos, exportTimeoutNanos, false);
+  }
+
+  /**
+   * As above, with batches of up to {@code batchCeiling} spans (at least {@code maxBatch}, at most
+   * the queue) while a backlog of two batches or more waits: fewer, larger requests exactly when
+   * the collector is slower than the application. For a batch size the application did not set.
+   */
+  public SpanPipeline(
+      List<SpanExporter> exporters,
+      Resource resource,
+      Sampler sampler,
+      int maxQueue,
+      int maxBatch,
+      int batchCeiling,
+      long delayNanos,
+      long exportTimeoutNanos) {
+    this(exporters, resource, sampler, maxQueue, maxBatch, batchCeiling, delayNanos, exportTimeoutNanos, false);
   }
 
   private SpanPipeline(
@@ -76,6 +101,7 @@ public final class SpanPipeline {
       Sampler sampler,
       int maxQueue,
       int maxBatch,
+      int batchCeiling,
       long delayNanos,
       long exportTimeoutNanos,
       boolean synchronous) {
@@ -94,6 +120,7 @@ public final class SpanPipeline {
     this.childSampler = sampler;
     this.maxQueue = Math.max(1, maxQueue);
     this.maxBatch = Math.max(1, Math.min(maxBatch, this.maxQueue));
+    this.batchCeiling = Math.max(this.maxBatch, Math.min(batchCeiling, this.maxQueue));
     this.delayNanos = delayNanos;
     this.exportTimeoutNanos = exportTimeoutNanos;
     this.synchronous = synchronous;
@@ -107,7 +134,7 @@ public final class SpanPipeline {
   /** Exports each span as it ends, on the ending thread: for tests. */
   public static SpanPipeline synchronous(SpanExporter exporter, Resource resource) {
     return new SpanPipeline(
-        java.util.Collections.singletonList(exporter), resource, null, 1, 1, 0, 0, true);
+        java.util.Collections.singletonList(exporter), resource, null, 1, 1, 1, 0, 0, true);
   }
 
   private static boolean keepsEverything(Sampler s) {
@@ -274,13 +301,21 @@ public final class SpanPipeline {
         continue;
       }
       boolean flushing = flushRequested;
-      drain(batch);
-      while (!batch.isEmpty()) {
-        export(batch);
+      while (true) {
+        // the request slot first, then the batch: what arrives while every slot is busy goes out
+        // in the next request rather than waiting in the queue for one more round trip
+        boolean permit = acquirePermit();
+        drain(batch, batchLimit());
+        if (batch.isEmpty()) {
+          if (permit) {
+            inFlight.release();
+          }
+          break;
+        }
+        export(batch, permit);
         if (!flushing && queued.get() < maxBatch) {
           break;
         }
-        drain(batch);
       }
       if (flushing) {
         awaitExports();
@@ -294,27 +329,48 @@ public final class SpanPipeline {
     }
   }
 
-  private void drain(List<RecordedSpan> batch) {
+  /** {@code maxBatch}, or up to {@code batchCeiling} while two batches or more are queued. */
+  private int batchLimit() {
+    int backlog = queued.get();
+    return backlog >= 2 * maxBatch ? Math.min(batchCeiling, backlog) : maxBatch;
+  }
+
+  private void drain(List<RecordedSpan> batch, int limit) {
     RecordedSpan s;
-    while (batch.size() < maxBatch && (s = queue.poll()) != null) {
+    while (batch.size() < limit && (s = queue.poll()) != null) {
       queued.decrementAndGet();
       batch.add(s);
     }
   }
 
-  private void export(List<RecordedSpan> batch) {
-    boolean permit = false;
+  /**
+   * One of the {@code maxInFlight} request slots; false when none freed within the export timeout
+   * (an export that never completes is given up on then, as the batch processor does).
+   */
+  private boolean acquirePermit() {
     try {
-      // at most maxInFlight exports at once; one that never completes is given up on after the
-      // export timeout, as the batch processor does
-      permit = inFlight.tryAcquire(exportTimeoutNanos, TimeUnit.NANOSECONDS);
-      byte[][] request = {null};
+      return inFlight.tryAcquire(exportTimeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void export(List<RecordedSpan> batch) {
+    export(batch, acquirePermit());
+  }
+
+  private void export(List<RecordedSpan> batch, boolean permit) {
+    try {
+      OtlpSpanEncoder.ProtoBuffer[] request = {null};
       SpanSink.Encoded encoded =
           () -> {
             if (request[0] == null) {
-              request[0] = encoder.encode(batch);
+              OtlpSpanEncoder.ProtoBuffer b = requestBuffers.poll();
+              request[0] = b != null ? b : new OtlpSpanEncoder.ProtoBuffer(1 << 16);
+              encoder.encode(batch, request[0]);
             }
-            return new SpanSink.EncodedRequest(request[0]);
+            return new SpanSink.EncodedRequest(request[0].array(), request[0].size());
           };
       List<CompletableResultCode> results = new ArrayList<>(sinks.size());
       for (SpanSink sink : sinks) {
@@ -326,15 +382,22 @@ public final class SpanPipeline {
       }
       CompletableResultCode all =
           results.size() == 1 ? results.get(0) : CompletableResultCode.ofAll(results);
-      if (permit) {
-        permit = false; // released when the export completes
-        all.whenComplete(inFlight::release);
-      }
+      boolean slot = permit;
+      permit = false; // released when the export completes
+      all.whenComplete(
+          () -> {
+            if (slot) {
+              inFlight.release();
+            }
+            // the request buffer is reused only once no sender can still be writing from it
+            OtlpSpanEncoder.ProtoBuffer b = request[0];
+            if (b != null && b.capacity() <= MAX_REUSED_BUFFER && requestBuffers.size() <= maxInFlight) {
+              requestBuffers.offer(b);
+            }
+          });
       if (maxInFlight == 1) {
         all.join(exportTimeoutNanos, TimeUnit.NANOSECONDS);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       AgentFaults.record(e);
     } finally {

@@ -122,14 +122,21 @@ abstract class SpanSink {
   /** A request the encoder already wrote; binary only (the sinks that take it never ask JSON). */
   static final class EncodedRequest extends Marshaler {
     private final byte[] bytes;
+    private final int length;
 
     EncodedRequest(byte[] bytes) {
+      this(bytes, bytes.length);
+    }
+
+    /** The first {@code length} bytes of {@code bytes}, which stay untouched until the export completes. */
+    EncodedRequest(byte[] bytes, int length) {
       this.bytes = bytes;
+      this.length = length;
     }
 
     @Override
     public int getBinarySerializedSize() {
-      return bytes.length;
+      return length;
     }
 
     @Override
@@ -142,12 +149,12 @@ abstract class SpanSink {
       return new MessageWriter() {
         @Override
         public void writeMessage(OutputStream output) throws IOException {
-          output.write(bytes);
+          output.write(bytes, 0, length);
         }
 
         @Override
         public int getContentLength() {
-          return bytes.length;
+          return length;
         }
       };
     }

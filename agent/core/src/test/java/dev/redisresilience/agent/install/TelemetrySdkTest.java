@@ -50,4 +50,68 @@ class TelemetrySdkTest {
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("none along with other exporters");
   }
+
+  /**
+   * The JDK sender's classes come from the sender loader itself (beside the boot path, where
+   * java.net.http is invisible), its SPI types from the parent: the exporters accept its senders.
+   */
+  @Test
+  void theSenderLoaderDefinesTheJdkSenderAndSharesTheSpi() throws Exception {
+    ClassLoader parent = TelemetrySdkTest.class.getClassLoader();
+    TelemetrySdk.SenderLoader loader = new TelemetrySdk.SenderLoader(parent);
+    Class<?> provider =
+        loader.loadClass("io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider");
+    assertThat(provider.getClassLoader()).isSameAs(loader);
+    assertThat(TelemetrySdk.SenderLoader.JDK_SENDER).isEqualTo("io.opentelemetry.exporter.sender.jdk.internal.");
+    assertThat(io.opentelemetry.sdk.common.export.HttpSenderProvider.class.isAssignableFrom(provider)).isTrue();
+    assertThat(loader.loadClass(io.opentelemetry.sdk.common.export.HttpSenderProvider.class.getName()))
+        .isSameAs(io.opentelemetry.sdk.common.export.HttpSenderProvider.class);
+    assertThat(loader.loadClass("java.net.http.HttpClient")).isSameAs(java.net.http.HttpClient.class);
+  }
+
+  /** One failed OTLP export's self-metrics, with and without the agent's drop views. */
+  static List<String> selfMetricNames(boolean dropped) throws Exception {
+    io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader reader =
+        io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader.create();
+    io.opentelemetry.sdk.metrics.SdkMeterProviderBuilder b =
+        io.opentelemetry.sdk.metrics.SdkMeterProvider.builder().registerMetricReader(reader);
+    io.opentelemetry.sdk.metrics.SdkMeterProvider meters =
+        (dropped ? TelemetrySdk.withoutSdkSelfMetrics(b) : b).build();
+    io.opentelemetry.api.metrics.LongCounter own =
+        meters.get("dev.redisresilience.agent").counterBuilder("redis.client.own").build();
+    own.add(1);
+    try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+      int port = closed.getLocalPort();
+      closed.close();
+      io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter logs =
+          io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter.builder()
+              .setEndpoint("http://127.0.0.1:" + port + "/v1/logs")
+              .setRetryPolicy(null)
+              .setMeterProvider(() -> meters)
+              .build();
+      io.opentelemetry.sdk.logs.SdkLoggerProvider logger =
+          io.opentelemetry.sdk.logs.SdkLoggerProvider.builder()
+              .addLogRecordProcessor(
+                  io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor.builder(logs)
+                      .setMeterProvider(() -> meters)
+                      .build())
+              .build();
+      logger.get("t").logRecordBuilder().setBody("x").emit();
+      logger.forceFlush().join(10, java.util.concurrent.TimeUnit.SECONDS);
+      logger.shutdown().join(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    List<String> names = new java.util.ArrayList<>();
+    reader.collectAllMetrics().forEach(m -> names.add(m.getName()));
+    meters.shutdown();
+    java.util.Collections.sort(names);
+    return names;
+  }
+
+  @Test
+  void theSdksOwnExporterAndProcessorMetricsAreDropped() throws Exception {
+    // the SDK does record them (the test sees real names, not guessed ones)
+    assertThat(selfMetricNames(false))
+        .contains("redis.client.own", "otlp.exporter.seen", "processedLogs", "queueSize");
+    assertThat(selfMetricNames(true)).containsExactly("redis.client.own");
+  }
 }

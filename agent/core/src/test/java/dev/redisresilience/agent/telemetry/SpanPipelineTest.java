@@ -79,6 +79,63 @@ class SpanPipelineTest {
     assertThat(p.dropped()).isEqualTo(6); // a total: logging the drops does not reset it
   }
 
+  /** Records the size of every export; the first one waits until released. */
+  static final class BatchSizes implements SpanExporter {
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    final java.util.List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      entered.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      sizes.add(spans.size());
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return CompletableResultCode.ofSuccess();
+    }
+  }
+
+  static java.util.List<Integer> batchesAfterABacklog(int maxBatch, int ceiling) throws Exception {
+    BatchSizes exporter = new BatchSizes();
+    SpanPipeline p = new SpanPipeline(Collections.singletonList(exporter), Resource.empty(), null,
+        100, maxBatch, ceiling, TimeUnit.SECONDS.toNanos(10), TimeUnit.SECONDS.toNanos(10));
+    for (int i = 0; i < 5; i++) {
+      p.submit(span(i)); // a full batch: the worker takes it and waits in the exporter
+    }
+    assertThat(exporter.entered.await(5, TimeUnit.SECONDS)).isTrue();
+    for (int i = 5; i < 45; i++) {
+      p.submit(span(i)); // the backlog: 40 spans, 8 batches of 5
+    }
+    exporter.release.countDown();
+    p.shutdown(5000);
+    assertThat(p.dropped()).isZero();
+    return exporter.sizes;
+  }
+
+  @Test
+  void aBacklogGoesOutInLargerBatchesUpToTheCeiling() throws Exception {
+    // two batches or more waiting: up to the ceiling; the rest in batches of maxBatch
+    assertThat(batchesAfterABacklog(5, 20)).containsExactly(5, 20, 20);
+  }
+
+  @Test
+  void aBatchSizeTheApplicationSetIsAHardBound() throws Exception {
+    assertThat(batchesAfterABacklog(5, 5)).containsExactly(5, 5, 5, 5, 5, 5, 5, 5, 5);
+  }
+
   @Test
   void otlpRequestsOverlapUpToTheLimitAndFlushWaitsForThem() throws Exception {
     AtomicInteger active = new AtomicInteger();
