@@ -220,57 +220,6 @@ final class TelemetrySdk {
 
   private static ClassLoader serviceLoader() {
     ClassLoader agentLoader = TelemetrySdk.class.getClassLoader();
-    // on the boot path (the -javaagent case): the JDK sender's classes need a loader that sees
-    // java.net.http, which the boot loader does not (it is a platform module)
-    return agentLoader != null ? agentLoader : new SenderLoader(ClassLoader.getSystemClassLoader());
-  }
-
-  /**
-   * The service class loader of the SDK when the agent runs from the boot path: the system class
-   * loader, except for OpenTelemetry's JDK HTTP sender, whose classes it defines itself from the
-   * agent jar so that they link against {@code java.net.http} (through the system and platform
-   * loaders) and against the boot-path SDK (the sender's SPI types stay the boot path's, so the
-   * exporters accept it). Everything else is delegated: service files, the SDK, OkHttp for gRPC.
-   */
-  static final class SenderLoader extends ClassLoader {
-    /** {@code io.opentelemetry.exporter.sender.jdk.internal.}, relocated with the SDK. */
-    static final String JDK_SENDER =
-        io.opentelemetry.sdk.common.export.HttpSenderProvider.class
-                .getName()
-                .replace("sdk.common.export.HttpSenderProvider", "exporter.sender.jdk.internal.");
-
-    static {
-      registerAsParallelCapable();
-    }
-
-    SenderLoader(ClassLoader parent) {
-      super(parent);
-    }
-
-    @Override
-    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-      if (!name.startsWith(JDK_SENDER)) {
-        return super.loadClass(name, resolve);
-      }
-      synchronized (getClassLoadingLock(name)) {
-        Class<?> c = findLoadedClass(name);
-        if (c == null) {
-          byte[] bytes;
-          try (java.io.InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
-            if (in == null) {
-              throw new ClassNotFoundException(name);
-            }
-            bytes = in.readAllBytes();
-          } catch (java.io.IOException e) {
-            throw new ClassNotFoundException(name, e);
-          }
-          c = defineClass(name, bytes, 0, bytes.length);
-        }
-        if (resolve) {
-          resolveClass(c);
-        }
-        return c;
-      }
-    }
+    return agentLoader != null ? agentLoader : ClassLoader.getSystemClassLoader();
   }
 }

@@ -51,24 +51,6 @@ class TelemetrySdkTest {
         .hasMessageContaining("none along with other exporters");
   }
 
-  /**
-   * The JDK sender's classes come from the sender loader itself (beside the boot path, where
-   * java.net.http is invisible), its SPI types from the parent: the exporters accept its senders.
-   */
-  @Test
-  void theSenderLoaderDefinesTheJdkSenderAndSharesTheSpi() throws Exception {
-    ClassLoader parent = TelemetrySdkTest.class.getClassLoader();
-    TelemetrySdk.SenderLoader loader = new TelemetrySdk.SenderLoader(parent);
-    Class<?> provider =
-        loader.loadClass("io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider");
-    assertThat(provider.getClassLoader()).isSameAs(loader);
-    assertThat(TelemetrySdk.SenderLoader.JDK_SENDER).isEqualTo("io.opentelemetry.exporter.sender.jdk.internal.");
-    assertThat(io.opentelemetry.sdk.common.export.HttpSenderProvider.class.isAssignableFrom(provider)).isTrue();
-    assertThat(loader.loadClass(io.opentelemetry.sdk.common.export.HttpSenderProvider.class.getName()))
-        .isSameAs(io.opentelemetry.sdk.common.export.HttpSenderProvider.class);
-    assertThat(loader.loadClass("java.net.http.HttpClient")).isSameAs(java.net.http.HttpClient.class);
-  }
-
   /** One failed OTLP export's self-metrics, with and without the agent's drop views. */
   static List<String> selfMetricNames(boolean dropped) throws Exception {
     io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader reader =

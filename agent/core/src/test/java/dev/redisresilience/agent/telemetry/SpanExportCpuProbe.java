@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * with ThreadMXBean over a measured window after a warm-up, divided by the spans the sink got.
  *
  * <pre>
- * mvn -B -o test -pl agent/core -Dtest=SpanExportCpuProbe -Dprobe.sender=jdk|okhttp \
+ * mvn -B -o test -pl agent/core -Dtest=SpanExportCpuProbe -Dprobe.sender=agent|jdk|okhttp \
  *     [-Dprobe.rate=60000] [-Dprobe.seconds=20] [-Dprobe.queue=2048] [-Dprobe.batch=512]
  * </pre>
  */
@@ -42,12 +42,12 @@ class SpanExportCpuProbe {
   private static final InstrumentationScopeInfo SCOPE = InstrumentationScopeInfo.create("probe");
   private static final Map<Long, String> names = new java.util.concurrent.ConcurrentHashMap<>();
   private static final String[] EXPORT_THREADS = {
-    "redis-resilience-agent-span-export", "jdkhttp", "HttpClient-", "OkHttp", "okhttp"
+    "redis-resilience-agent-span-export", "redis-resilience-agent-otlp-http", "jdkhttp", "HttpClient-", "OkHttp", "okhttp"
   };
 
   @Test
   void exportCpuPerSpan() throws Exception {
-    String sender = System.getProperty("probe.sender", "jdk");
+    String sender = System.getProperty("probe.sender", "agent");
     int rate = Integer.getInteger("probe.rate", 60_000);
     int seconds = Integer.getInteger("probe.seconds", 20);
     int warmup = Integer.getInteger("probe.warmup", 5);
@@ -58,7 +58,9 @@ class SpanExportCpuProbe {
         "io.opentelemetry.sdk.common.export.HttpSenderProvider",
         sender.equals("okhttp")
             ? "io.opentelemetry.exporter.sender.okhttp.internal.OkHttpHttpSenderProvider"
-            : "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider");
+            : sender.equals("jdk")
+                ? "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider"
+                : "dev.redisresilience.agent.telemetry.http.OtlpHttpSenderProvider");
     System.setProperty("sun.net.httpserver.nodelay", "true");
 
     AtomicLong received = new AtomicLong();

@@ -154,11 +154,10 @@ class AgentJarIT {
     String spi = "dev.redisresilience.agent.shaded.io.opentelemetry.sdk.common.export.";
     try (JarFile jar = new JarFile(jar().toFile())) {
       // exactly one provider each, so the exporter never has to pick (and warn)
-      // http/protobuf through java.net.http; OkHttp for gRPC only (java.net.http has no
-      // cleartext HTTP/2 with prior knowledge and no response trailers)
+      // http/protobuf through the agent's own HTTP/1.1 sender; OkHttp for gRPC only (java.net.http
+      // has no cleartext HTTP/2 with prior knowledge and no response trailers)
       assertThat(providers(jar, spi + "HttpSenderProvider"))
-          .containsExactly(
-              "dev.redisresilience.agent.shaded.io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider");
+          .containsExactly("dev.redisresilience.agent.telemetry.http.OtlpHttpSenderProvider");
       assertThat(providers(jar, spi + "GrpcSenderProvider"))
           .containsExactly(
               "dev.redisresilience.agent.shaded.io.opentelemetry.exporter.sender.okhttp.internal.OkHttpGrpcSenderProvider");
@@ -177,11 +176,11 @@ class AgentJarIT {
   }
 
   /**
-   * An application that exports over http/protobuf (the default) never loads OkHttp, Okio or the
-   * Kotlin stdlib: the JDK sender is built at start-up, beside the boot path.
+   * An application that exports over http/protobuf (the default) never loads OkHttp, Okio, the
+   * Kotlin stdlib or java.net.http: the agent's own sender is built at start-up.
    */
   @Test
-  void httpProtobufLoadsTheJdkSenderAndNeverOkHttp(@TempDir Path tmp) throws Exception {
+  void httpProtobufLoadsTheAgentSenderAndNeverOkHttp(@TempDir Path tmp) throws Exception {
     Path copy = Files.copy(jar(), tmp.resolve("redis-resilience-agent.jar"));
     Path out = tmp.resolve("out.txt");
     Path classes = tmp.resolve("classes.txt");
@@ -207,8 +206,9 @@ class AgentJarIT {
     List<String> loaded = Files.readAllLines(classes);
     String shaded = "dev.redisresilience.agent.shaded.";
     assertThat(loaded)
-        .anyMatch(l -> l.contains(" " + shaded + "io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSender "))
-        .anyMatch(l -> l.contains(" java.net.http.HttpClient "))
+        .anyMatch(l -> l.contains(" dev.redisresilience.agent.telemetry.http.OtlpHttpSender "))
+        .noneMatch(l -> l.contains(" java.net.http.HttpClient "))
+        .noneMatch(l -> l.contains(".sender.jdk."))
         .noneMatch(l -> l.contains(" " + shaded + "okhttp3."))
         .noneMatch(l -> l.contains(" " + shaded + "okio."))
         .noneMatch(l -> l.contains(" " + shaded + "kotlin."))

@@ -1,0 +1,342 @@
+package dev.redisresilience.agent.telemetry.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.opentelemetry.sdk.common.export.Compressor;
+import io.opentelemetry.sdk.common.export.HttpResponse;
+import io.opentelemetry.sdk.common.export.HttpSenderConfig;
+import io.opentelemetry.sdk.common.export.MessageWriter;
+import io.opentelemetry.sdk.common.export.ProxyOptions;
+import io.opentelemetry.sdk.common.export.RetryPolicy;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The agent's OTLP HTTP/1.1 sender against real HTTP servers on loopback. */
+class OtlpHttpSenderTest {
+  private HttpServer server;
+  private final List<String> bodies = new CopyOnWriteArrayList<>();
+  private final List<Integer> clientPorts = new CopyOnWriteArrayList<>();
+  private final List<String> seenHeaders = new CopyOnWriteArrayList<>();
+  private final AtomicInteger requests = new AtomicInteger();
+  private volatile int[] statuses = {200};
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop(0);
+    }
+  }
+
+  private URI startServer() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/v1/traces",
+        ex -> {
+          int n = requests.getAndIncrement();
+          byte[] in = ex.getRequestBody().readAllBytes();
+          if ("gzip".equals(ex.getRequestHeaders().getFirst("Content-Encoding"))) {
+            in = new GZIPInputStream(new java.io.ByteArrayInputStream(in)).readAllBytes();
+          }
+          bodies.add(new String(in, StandardCharsets.UTF_8));
+          clientPorts.add(ex.getRemoteAddress().getPort());
+          seenHeaders.add(
+              ex.getRequestHeaders().getFirst("Content-Type")
+                  + "|"
+                  + ex.getRequestHeaders().getFirst("X-Tenant")
+                  + "|"
+                  + ex.getRequestURI());
+          int status = statuses[Math.min(n, statuses.length - 1)];
+          byte[] out = ("status " + status).getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(status, out.length);
+          ex.getResponseBody().write(out);
+          ex.close();
+        });
+    server.start();
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/traces?x=1");
+  }
+
+  @Test
+  void postsKeepsTheConnectionAndSendsHeaders() throws Exception {
+    OtlpHttpSender s = new OtlpHttpSender(config(startServer(), null, RetryPolicy.getDefault(), 5));
+    for (int i = 0; i < 5; i++) {
+      HttpResponse r = send(s, "span batch " + i);
+      assertThat(r.getStatusCode()).isEqualTo(200);
+      assertThat(new String(r.getResponseBody(), StandardCharsets.UTF_8)).isEqualTo("status 200");
+    }
+    s.shutdown();
+    assertThat(bodies).containsExactly("span batch 0", "span batch 1", "span batch 2", "span batch 3", "span batch 4");
+    assertThat(new java.util.HashSet<>(clientPorts)).as("one kept-alive connection").hasSize(1);
+    assertThat(seenHeaders).allMatch(h -> h.equals("application/x-protobuf|acme|/v1/traces?x=1"));
+  }
+
+  @Test
+  void retriesRetryableStatusesAndReturnsOthers() throws Exception {
+    statuses = new int[] {503, 429, 200};
+    OtlpHttpSender s = new OtlpHttpSender(config(startServer(), null, fastRetries(5), 5));
+    assertThat(send(s, "a").getStatusCode()).isEqualTo(200);
+    assertThat(requests.get()).isEqualTo(3);
+
+    requests.set(0);
+    statuses = new int[] {400, 200};
+    HttpResponse r = send(s, "b");
+    assertThat(r.getStatusCode()).as("a 400 is the collector's answer, not retried").isEqualTo(400);
+    assertThat(new String(r.getResponseBody(), StandardCharsets.UTF_8)).isEqualTo("status 400");
+    assertThat(requests.get()).isEqualTo(1);
+
+    requests.set(0);
+    statuses = new int[] {503};
+    assertThat(send(s, "c").getStatusCode()).as("attempts used up: the last answer").isEqualTo(503);
+    assertThat(requests.get()).isEqualTo(5);
+    s.shutdown();
+  }
+
+  @Test
+  void compressesWithTheConfiguredCompressor() throws Exception {
+    Compressor gzip =
+        new Compressor() {
+          @Override
+          public String getEncoding() {
+            return "gzip";
+          }
+
+          @Override
+          public OutputStream compress(OutputStream out) throws IOException {
+            return new GZIPOutputStream(out);
+          }
+        };
+    OtlpHttpSender s = new OtlpHttpSender(config(startServer(), gzip, null, 5));
+    String big = "x".repeat(200_000);
+    assertThat(send(s, big).getStatusCode()).isEqualTo(200);
+    assertThat(send(s, "small").getStatusCode()).isEqualTo(200);
+    assertThat(bodies).containsExactly(big, "small");
+    s.shutdown();
+  }
+
+  /** A server that answers one request per connection and closes it without saying so. */
+  @Test
+  void aKeptAliveConnectionTheServerClosedIsReplacedWithoutAnAttempt() throws Exception {
+    try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      AtomicInteger connections = new AtomicInteger();
+      List<String> got = Collections.synchronizedList(new ArrayList<>());
+      Thread t =
+          new Thread(
+              () -> {
+                while (!ss.isClosed()) {
+                  try (Socket c = ss.accept()) {
+                    connections.incrementAndGet();
+                    got.add(readRequestBody(c.getInputStream()));
+                    OutputStream o = c.getOutputStream();
+                    // chunked, and the connection closed right after (no Connection: close)
+                    o.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + "3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    o.flush();
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+      URI uri = URI.create("http://127.0.0.1:" + ss.getLocalPort() + "/v1/traces");
+      // no retries: the replaced connection must not need one
+      OtlpHttpSender s = new OtlpHttpSender(config(uri, null, null, 5));
+      for (int i = 0; i < 3; i++) {
+        HttpResponse r = send(s, "req" + i);
+        assertThat(r.getStatusCode()).isEqualTo(200);
+        assertThat(new String(r.getResponseBody(), StandardCharsets.ISO_8859_1)).isEqualTo("abcde");
+      }
+      assertThat(got).containsExactly("req0", "req1", "req2");
+      assertThat(connections.get()).isEqualTo(3);
+      s.shutdown();
+    }
+  }
+
+  @Test
+  void aServerThatNeverAnswersFailsTheExportWithinItsTimeout() throws Exception {
+    try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      List<Socket> held = Collections.synchronizedList(new ArrayList<>());
+      Thread t =
+          new Thread(
+              () -> {
+                while (!ss.isClosed()) {
+                  try {
+                    held.add(ss.accept()); // reads nothing, answers nothing
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+      URI uri = URI.create("http://127.0.0.1:" + ss.getLocalPort() + "/v1/traces");
+      OtlpHttpSender s = new OtlpHttpSender(config(uri, null, fastRetries(3), 1));
+      long t0 = System.nanoTime();
+      Throwable e = sendFailing(s, "x");
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(e).isInstanceOf(java.net.SocketTimeoutException.class);
+      assertThat(ms).as("the 1 s export timeout bounds every attempt together").isLessThan(5_000);
+      s.shutdown();
+      for (Socket c : held) {
+        c.close();
+      }
+    }
+  }
+
+  @Test
+  void aRefusedConnectionIsAnError() throws Exception {
+    int port;
+    try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      port = ss.getLocalPort();
+    }
+    OtlpHttpSender s =
+        new OtlpHttpSender(config(URI.create("http://127.0.0.1:" + port + "/v1/traces"), null, fastRetries(2), 2));
+    assertThat(sendFailing(s, "x")).isInstanceOf(java.net.ConnectException.class);
+    s.shutdown();
+    assertThat(sendFailing(s, "y")).hasMessageContaining("shut down");
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private static String readRequestBody(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int c;
+    int state = 0;
+    while (state < 4 && (c = in.read()) >= 0) {
+      head.write(c);
+      state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+    }
+    int len = 0;
+    for (String l : head.toString(StandardCharsets.ISO_8859_1).split("\r\n")) {
+      if (l.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        len = Integer.parseInt(l.substring(15).trim());
+      }
+    }
+    return new String(in.readNBytes(len), StandardCharsets.UTF_8);
+  }
+
+  private static RetryPolicy fastRetries(int attempts) {
+    return RetryPolicy.builder()
+        .setMaxAttempts(attempts)
+        .setInitialBackoff(Duration.ofMillis(5))
+        .setMaxBackoff(Duration.ofMillis(20))
+        .build();
+  }
+
+  private static HttpResponse send(OtlpHttpSender s, String body) throws Exception {
+    CompletableFuture<Object> f = new CompletableFuture<>();
+    s.send(writer(body), f::complete, f::complete);
+    Object o = f.get(30, TimeUnit.SECONDS);
+    if (o instanceof Throwable) {
+      throw new AssertionError("export failed", (Throwable) o);
+    }
+    return (HttpResponse) o;
+  }
+
+  private static Throwable sendFailing(OtlpHttpSender s, String body) throws Exception {
+    CompletableFuture<Object> f = new CompletableFuture<>();
+    s.send(writer(body), f::complete, f::complete);
+    Object o = f.get(30, TimeUnit.SECONDS);
+    assertThat(o).isInstanceOf(Throwable.class);
+    return (Throwable) o;
+  }
+
+  private static MessageWriter writer(String body) {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    return new MessageWriter() {
+      @Override
+      public void writeMessage(OutputStream out) throws IOException {
+        out.write(b);
+      }
+
+      @Override
+      public int getContentLength() {
+        return b.length;
+      }
+    };
+  }
+
+  private static HttpSenderConfig config(URI uri, Compressor compressor, RetryPolicy retry, int timeoutSeconds) {
+    return new HttpSenderConfig() {
+      @Override
+      public URI getEndpoint() {
+        return uri;
+      }
+
+      @Override
+      public String getContentType() {
+        return "application/x-protobuf";
+      }
+
+      @Override
+      public Compressor getCompressor() {
+        return compressor;
+      }
+
+      @Override
+      public Duration getTimeout() {
+        return Duration.ofSeconds(timeoutSeconds);
+      }
+
+      @Override
+      public Duration getConnectTimeout() {
+        return Duration.ofSeconds(timeoutSeconds);
+      }
+
+      @Override
+      public Supplier<Map<String, List<String>>> getHeadersSupplier() {
+        return () -> Map.of("X-Tenant", List.of("acme"), "User-Agent", List.of("OTel-OTLP-Exporter-Java/test"));
+      }
+
+      @Override
+      public ProxyOptions getProxyOptions() {
+        return null;
+      }
+
+      @Override
+      public RetryPolicy getRetryPolicy() {
+        return retry;
+      }
+
+      @Override
+      public SSLContext getSslContext() {
+        return null;
+      }
+
+      @Override
+      public X509TrustManager getTrustManager() {
+        return null;
+      }
+
+      @Override
+      public ExecutorService getExecutorService() {
+        return null;
+      }
+    };
+  }
+}
