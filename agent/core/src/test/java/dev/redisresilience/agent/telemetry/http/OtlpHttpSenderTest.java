@@ -208,6 +208,78 @@ class OtlpHttpSenderTest {
     }
   }
 
+  /**
+   * https: the handshake with the configured SSLContext, the certificate checked against the host
+   * (a certificate for another name is refused, and a TLS failure is not retried).
+   */
+  @Test
+  void httpsVerifiesTheServerCertificateAndItsName(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    SSLContext good = selfSigned(tmp, "good", "ip:127.0.0.1");
+    SSLContext wrongName = selfSigned(tmp, "other", "dns:collector.example");
+    for (SSLContext serverTls : new SSLContext[] {good, wrongName}) {
+      com.sun.net.httpserver.HttpsServer https =
+          com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serverTls));
+      https.createContext(
+          "/v1/traces",
+          ex -> {
+            requests.incrementAndGet();
+            bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+          });
+      https.start();
+      try {
+        URI uri = URI.create("https://127.0.0.1:" + https.getAddress().getPort() + "/v1/traces");
+        // the client trusts the server's own certificate (the context doubles as trust store)
+        OtlpHttpSender s = new OtlpHttpSender(config(uri, null, fastRetries(3), 5, serverTls));
+        if (serverTls == good) {
+          assertThat(send(s, "over tls").getStatusCode()).isEqualTo(200);
+          assertThat(send(s, "again").getStatusCode()).isEqualTo(200);
+          assertThat(bodies).containsExactly("over tls", "again");
+        } else {
+          requests.set(0);
+          assertThat(sendFailing(s, "refused")).isInstanceOf(javax.net.ssl.SSLException.class);
+          assertThat(requests.get()).isZero();
+        }
+        s.shutdown();
+      } finally {
+        https.stop(0);
+      }
+    }
+  }
+
+  /** A key store with one self-signed certificate for {@code san}, as server key and trust. */
+  private static SSLContext selfSigned(java.nio.file.Path dir, String alias, String san) throws Exception {
+    java.nio.file.Path ks = dir.resolve(alias + ".p12");
+    Process p =
+        new ProcessBuilder(
+                java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", alias, "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=otlp-test", "-ext", "SAN=" + san, "-validity", "2",
+                "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit",
+                "-keypass", "changeit")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    try (InputStream in = java.nio.file.Files.newInputStream(ks)) {
+      store.load(in, "changeit".toCharArray());
+    }
+    javax.net.ssl.KeyManagerFactory kmf =
+        javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(store, "changeit".toCharArray());
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(store);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    return ctx;
+  }
+
   @Test
   void aRefusedConnectionIsAnError() throws Exception {
     int port;
@@ -282,6 +354,11 @@ class OtlpHttpSenderTest {
   }
 
   private static HttpSenderConfig config(URI uri, Compressor compressor, RetryPolicy retry, int timeoutSeconds) {
+    return config(uri, compressor, retry, timeoutSeconds, null);
+  }
+
+  private static HttpSenderConfig config(
+      URI uri, Compressor compressor, RetryPolicy retry, int timeoutSeconds, SSLContext tls) {
     return new HttpSenderConfig() {
       @Override
       public URI getEndpoint() {
@@ -325,7 +402,7 @@ class OtlpHttpSenderTest {
 
       @Override
       public SSLContext getSslContext() {
-        return null;
+        return tls;
       }
 
       @Override
