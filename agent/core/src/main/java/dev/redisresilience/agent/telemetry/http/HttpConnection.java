@@ -29,16 +29,21 @@ import javax.net.ssl.SSLSocketFactory;
 final class HttpConnection implements AutoCloseable {
   private static final byte[] CRLF = {'\r', '\n'};
 
-  private final Socket socket;
+  private final Socket socket; // the TLS socket for https
+  private final Socket raw; // the TCP socket under it: closing it unblocks a stuck read or write
+  private final Proxy proxy; // the proxy this connection goes through, or null
   private final OutputStream out;
   private final InputStream in;
   private final StringBuilder line = new StringBuilder(128);
   private long idleSinceNanos;
   private boolean reusable = true;
+  private volatile boolean responseStarted;
   private int requests;
 
-  private HttpConnection(Socket socket) throws IOException {
+  private HttpConnection(Socket socket, Socket raw, Proxy proxy) throws IOException {
     this.socket = socket;
+    this.raw = raw;
+    this.proxy = proxy;
     socket.setTcpNoDelay(true);
     socket.setKeepAlive(true);
     this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
@@ -56,12 +61,17 @@ final class HttpConnection implements AutoCloseable {
     String host = hostOf(uri);
     int port = portOf(uri);
     boolean viaProxy = proxy != null && proxy.type() == Proxy.Type.HTTP;
-    Socket raw = new Socket();
+    boolean socks = proxy != null && proxy.type() == Proxy.Type.SOCKS;
+    Socket raw = socks ? new Socket(proxy) : new Socket();
     try {
-      InetSocketAddress target =
-          viaProxy ? (InetSocketAddress) proxy.address() : new InetSocketAddress(host, port);
-      if (target.isUnresolved()) {
-        target = new InetSocketAddress(target.getHostString(), target.getPort());
+      InetSocketAddress target;
+      if (socks) {
+        target = InetSocketAddress.createUnresolved(host, port); // the proxy resolves it
+      } else {
+        target = viaProxy ? (InetSocketAddress) proxy.address() : new InetSocketAddress(host, port);
+        if (target.isUnresolved()) {
+          target = new InetSocketAddress(target.getHostString(), target.getPort());
+        }
       }
       raw.connect(target, Math.max(1, connectTimeoutMillis));
       raw.setSoTimeout(Math.max(1, connectTimeoutMillis));
@@ -69,7 +79,7 @@ final class HttpConnection implements AutoCloseable {
         tunnel(raw, host, port);
       }
       if (!https) {
-        return new HttpConnection(raw);
+        return new HttpConnection(raw, raw, proxy);
       }
       SSLSocket s = (SSLSocket) tls.createSocket(raw, host, port, true);
       SSLParameters p = s.getSSLParameters();
@@ -79,7 +89,7 @@ final class HttpConnection implements AutoCloseable {
       }
       s.setSSLParameters(p);
       s.startHandshake();
-      return new HttpConnection(s);
+      return new HttpConnection(s, raw, proxy);
     } catch (IOException | RuntimeException e) {
       try {
         raw.close();
@@ -101,7 +111,7 @@ final class HttpConnection implements AutoCloseable {
     StringBuilder sb = new StringBuilder();
     String status = readLine(i, sb);
     if (status == null || !status.matches("HTTP/1\\.[01] 2\\d\\d.*")) {
-      throw new IOException("proxy refused CONNECT " + authority + ": " + status);
+      throw new java.net.ProtocolException("proxy refused CONNECT " + authority + ": " + status);
     }
     String h;
     while ((h = readLine(i, sb)) != null && !h.isEmpty()) {
@@ -123,8 +133,20 @@ final class HttpConnection implements AutoCloseable {
       long maxBody,
       int timeoutMillis)
       throws IOException {
+    if (headers != null) {
+      for (Map.Entry<String, List<String>> h : headers.entrySet()) {
+        for (String v : h.getValue()) {
+          if (!safe(h.getKey()) || !safe(v)) {
+            // before anything is written; names the header, never its value (a credential)
+            throw new IllegalArgumentException(
+                "OTLP header " + h.getKey() + " has a line break or a control character");
+          }
+        }
+      }
+    }
     requests++;
     reusable = false; // until the whole response was read
+    responseStarted = false;
     socket.setSoTimeout(Math.max(1, timeoutMillis));
     writeAscii(method);
     out.write(' ');
@@ -139,7 +161,7 @@ final class HttpConnection implements AutoCloseable {
         }
       }
     }
-    writeAscii("Content-Length: ");
+    writeAscii("Accept-Encoding: identity\r\nContent-Length: ");
     writeAscii(Integer.toString(length));
     out.write(CRLF);
     out.write(CRLF);
@@ -154,69 +176,101 @@ final class HttpConnection implements AutoCloseable {
   }
 
   private HttpResponse readResponse(long maxBody) throws IOException {
-    String status = readLine(in, line);
-    if (status == null) {
-      throw new EOFException("connection closed before a response");
+    while (true) {
+      int first = in.read();
+      if (first < 0) {
+        throw new EOFException("connection closed before a response");
+      }
+      responseStarted = true; // from here on the server has seen the request
+      String status = (char) first + readLine(in, line, true);
+      // HTTP/1.1 200 OK
+      if (!status.startsWith("HTTP/1.") || status.length() < 12) {
+        throw new java.net.ProtocolException("not an HTTP/1.x response: " + truncate(status));
+      }
+      int code;
+      try {
+        code = Integer.parseInt(status.substring(9, 12));
+      } catch (NumberFormatException e) {
+        throw new java.net.ProtocolException("bad HTTP status line: " + truncate(status));
+      }
+      if (code == 101) {
+        throw new java.net.ProtocolException("unexpected 101 Switching Protocols");
+      }
+      String message = status.length() > 13 ? status.substring(13) : "";
+      boolean http10 = status.startsWith("HTTP/1.0");
+      long contentLength = -1;
+      boolean chunked = false;
+      boolean close = http10;
+      String retryAfter = null;
+      String h;
+      while ((h = readLine(in, line)) != null && !h.isEmpty()) {
+        int colon = h.indexOf(':');
+        if (colon <= 0) {
+          continue;
+        }
+        String name = h.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+        String value = h.substring(colon + 1).trim();
+        switch (name) {
+          case "content-length":
+            try {
+              contentLength = Long.parseLong(value);
+            } catch (NumberFormatException e) {
+              throw new java.net.ProtocolException("bad Content-Length: " + truncate(value));
+            }
+            break;
+          case "transfer-encoding":
+            chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+            break;
+          case "connection":
+            String v = value.toLowerCase(Locale.ROOT);
+            close = v.contains("close") || (http10 && !v.contains("keep-alive"));
+            break;
+          case "retry-after":
+            retryAfter = value;
+            break;
+          default:
+            break;
+        }
+      }
+      if (h == null) {
+        throw new EOFException("connection closed in the response headers");
+      }
+      if (code < 200) {
+        continue; // 100 Continue, 103 Early Hints: interim, the final response follows
+      }
+      byte[] bodyBytes;
+      if (code == 204 || code == 304) {
+        bodyBytes = new byte[0];
+      } else if (chunked) {
+        bodyBytes = readChunked(maxBody);
+      } else if (contentLength >= 0) {
+        bodyBytes = readFixed(contentLength, maxBody);
+      } else {
+        bodyBytes = readToClose(maxBody);
+        close = true;
+      }
+      reusable = !close;
+      idleSinceNanos = System.nanoTime();
+      return new Response(code, message, bodyBytes, retryAfterNanos(retryAfter));
     }
-    // HTTP/1.1 200 OK
-    if (!status.startsWith("HTTP/1.") || status.length() < 12) {
-      throw new IOException("not an HTTP/1.x response: " + truncate(status));
+  }
+
+  /** Retry-After in seconds or as an HTTP date, in nanoseconds from now; -1: none or unreadable. */
+  static long retryAfterNanos(String value) {
+    if (value == null || value.isEmpty()) {
+      return -1;
     }
-    int code;
     try {
-      code = Integer.parseInt(status.substring(9, 12));
-    } catch (NumberFormatException e) {
-      throw new IOException("bad HTTP status line: " + truncate(status));
-    }
-    String message = status.length() > 13 ? status.substring(13) : "";
-    boolean http10 = status.startsWith("HTTP/1.0");
-    long contentLength = -1;
-    boolean chunked = false;
-    boolean close = http10;
-    String h;
-    while ((h = readLine(in, line)) != null && !h.isEmpty()) {
-      int colon = h.indexOf(':');
-      if (colon <= 0) {
-        continue;
-      }
-      String name = h.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-      String value = h.substring(colon + 1).trim();
-      switch (name) {
-        case "content-length":
-          try {
-            contentLength = Long.parseLong(value);
-          } catch (NumberFormatException e) {
-            throw new IOException("bad Content-Length: " + truncate(value));
-          }
-          break;
-        case "transfer-encoding":
-          chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
-          break;
-        case "connection":
-          String v = value.toLowerCase(Locale.ROOT);
-          close = v.contains("close") || (http10 && !v.contains("keep-alive"));
-          break;
-        default:
-          break;
+      return java.util.concurrent.TimeUnit.SECONDS.toNanos(Math.max(0, Long.parseLong(value)));
+    } catch (NumberFormatException notSeconds) {
+      try {
+        java.time.ZonedDateTime at =
+            java.time.ZonedDateTime.parse(value, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+        return Math.max(0, java.time.Duration.between(java.time.Instant.now(), at.toInstant()).toNanos());
+      } catch (java.time.format.DateTimeParseException e) {
+        return -1;
       }
     }
-    if (h == null) {
-      throw new EOFException("connection closed in the response headers");
-    }
-    byte[] bodyBytes;
-    if (code == 204 || code == 304 || (code >= 100 && code < 200)) {
-      bodyBytes = new byte[0];
-    } else if (chunked) {
-      bodyBytes = readChunked(maxBody);
-    } else if (contentLength >= 0) {
-      bodyBytes = readFixed(contentLength, maxBody);
-    } else {
-      bodyBytes = readToClose(maxBody);
-      close = true;
-    }
-    reusable = !close;
-    idleSinceNanos = System.nanoTime();
-    return new Response(code, message, bodyBytes);
   }
 
   private byte[] readFixed(long length, long maxBody) throws IOException {
@@ -258,31 +312,40 @@ final class HttpConnection implements AutoCloseable {
     byte[] buf = new byte[4096];
     int r;
     while ((r = in.read(buf)) >= 0) {
-      int room = (int) Math.max(0, Math.min(r, maxBody - keep.size()));
-      keep.write(buf, 0, room);
+      if (keep.size() + r > maxBody) {
+        throw new java.net.ProtocolException("OTLP response body over " + maxBody + " bytes");
+      }
+      keep.write(buf, 0, r);
     }
     return keep.toByteArray();
   }
 
-  /** Reads {@code n} bytes, keeping at most {@code maxBody} in {@code keep} (the rest is read and dropped). */
+  /** Reads {@code n} bytes into {@code keep}; a body over {@code maxBody} fails the request. */
   private void copy(long n, long maxBody, ByteArrayOutputStream keep) throws IOException {
+    if (keep.size() + n > maxBody) {
+      throw new java.net.ProtocolException("OTLP response body over " + maxBody + " bytes");
+    }
     byte[] buf = new byte[(int) Math.min(Math.max(n, 1), 4096)];
     while (n > 0) {
       int r = in.read(buf, 0, (int) Math.min(buf.length, n));
       if (r < 0) {
         throw new EOFException("connection closed in the response body");
       }
-      int room = (int) Math.max(0, Math.min(r, maxBody - keep.size()));
-      keep.write(buf, 0, room);
+      keep.write(buf, 0, r);
       n -= r;
     }
   }
 
   /** One line without its CRLF (a bare LF is accepted); null at end of stream before any byte. */
   private static String readLine(InputStream in, StringBuilder sb) throws IOException {
+    return readLine(in, sb, false);
+  }
+
+  /** As above; {@code started}: the line's first byte was already read (end of stream is then an error). */
+  private static String readLine(InputStream in, StringBuilder sb, boolean started) throws IOException {
     sb.setLength(0);
     int c;
-    boolean any = false;
+    boolean any = started;
     while ((c = in.read()) >= 0) {
       any = true;
       if (c == '\n') {
@@ -304,9 +367,6 @@ final class HttpConnection implements AutoCloseable {
   }
 
   private void writeHeader(String name, String value) throws IOException {
-    if (!safe(name) || !safe(value)) {
-      throw new IOException("header " + name + " has a line break or a control character");
-    }
     writeAscii(name);
     out.write(':');
     out.write(' ');
@@ -338,6 +398,28 @@ final class HttpConnection implements AutoCloseable {
     return idleSinceNanos;
   }
 
+  /** Whether a byte of the response to the last request arrived (the server saw the request). */
+  boolean responseStarted() {
+    return responseStarted;
+  }
+
+  Proxy proxy() {
+    return proxy;
+  }
+
+  /**
+   * From another thread: closes the TCP socket, which fails a read or write blocked on it (an
+   * SSLSocket's own close could wait for the lock the blocked writer holds).
+   */
+  void abort() {
+    reusable = false;
+    try {
+      raw.close();
+    } catch (IOException ignored) {
+      // aborting
+    }
+  }
+
   /** Requests this connection carried (the first one included). */
   int requests() {
     return requests;
@@ -351,12 +433,13 @@ final class HttpConnection implements AutoCloseable {
     } catch (IOException ignored) {
       // closing
     }
+    abort();
   }
 
   static String hostOf(URI uri) {
     String h = uri.getHost();
     if (h == null) {
-      throw new IllegalArgumentException("OTLP endpoint without a host: " + uri);
+      throw new IllegalArgumentException("OTLP endpoint without a host: " + uri.getScheme() + "://...");
     }
     return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
   }
@@ -366,24 +449,41 @@ final class HttpConnection implements AutoCloseable {
     return p > 0 ? p : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
   }
 
-  /** host:port for Host and CONNECT, with brackets around an IPv6 literal. */
+  /** host:port for CONNECT, with brackets around an IPv6 literal. */
   static String authority(String host, int port) {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  /** The Host header: host, and the port unless it is the scheme's default. */
+  static String hostHeader(URI uri) {
+    String host = hostOf(uri);
+    int port = portOf(uri);
+    boolean https = "https".equalsIgnoreCase(uri.getScheme());
+    String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+    return (https && port == 443) || (!https && port == 80) ? h : h + ":" + port;
+  }
+
+  /** scheme://host:port of an endpoint, without user info, path or query (which may hold keys). */
+  static String redacted(URI uri) {
+    return uri.getScheme() + "://" + (uri.getHost() == null ? "?" : uri.getHost())
+        + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
   }
 
   private static String truncate(String s) {
     return s.length() > 100 ? s.substring(0, 100) + "..." : s;
   }
 
-  private static final class Response implements HttpResponse {
+  static final class Response implements HttpResponse {
     private final int code;
     private final String message;
     private final byte[] body;
+    final long retryAfterNanos; // -1: no Retry-After
 
-    Response(int code, String message, byte[] body) {
+    Response(int code, String message, byte[] body, long retryAfterNanos) {
       this.code = code;
       this.message = message;
       this.body = body;
+      this.retryAfterNanos = retryAfterNanos;
     }
 
     @Override

@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -44,16 +43,28 @@ import javax.net.ssl.SSLSocketFactory;
  *
  * <p>Configured entirely by the SDK's {@link HttpSenderConfig} (endpoint, headers, compression,
  * timeouts, TLS context and protocols, proxy, executor), so OTEL_EXPORTER_OTLP_* settings keep
- * their meaning. An HTTP proxy gets absolute-form requests (http) or a CONNECT tunnel (https);
- * SOCKS goes through the JDK's socket support.
+ * their meaning. An HTTP proxy gets absolute-form requests (http) or a CONNECT tunnel (https); a
+ * SOCKS proxy is handed to the JDK's socket. Every exchange has a hard deadline (the export
+ * timeout): a collector that accepts and stops reading gets its socket closed by a shared reaper
+ * thread, so an export never outlives its timeout and threads never pile up.
  */
 final class OtlpHttpSender implements HttpSender {
   private static final Set<Integer> RETRYABLE_STATUS = Set.of(429, 502, 503, 504);
+  // the sender frames the request itself: these from the configuration would break it
+  private static final Set<String> RESERVED_HEADERS =
+      Set.of(
+          "content-length", "host", "content-type", "content-encoding", "transfer-encoding",
+          "connection", "expect", "upgrade", "te", "keep-alive", "accept-encoding");
   // collectors close idle keep-alive connections (the OTel collector after 90 s by default): a
   // connection idle longer than this is closed rather than reused
   private static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(30);
   private static final long DEFAULT_MAX_BODY = 4L << 20;
+  private static final int MAX_IDLE_CONNECTIONS = 8;
+  private static final int MAX_POOLED_BODIES = 8;
+  private static final int MAX_POOLED_BODY_BYTES = 4 << 20; // a larger buffer is not kept
   private static final AtomicInteger THREADS = new AtomicInteger();
+  /** Closes the socket of an exchange that reached its deadline (one daemon thread, shared). */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor REAPER = reaper();
 
   private final URI uri;
   private final String target; // the request target: path and query
@@ -72,21 +83,24 @@ final class OtlpHttpSender implements HttpSender {
   private final boolean ownExecutor;
   private final long maxBody;
   private final ConcurrentLinkedDeque<HttpConnection> idle = new ConcurrentLinkedDeque<>();
-  private final ThreadLocal<Body> bodies = ThreadLocal.withInitial(Body::new);
+  private final AtomicInteger idleCount = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentLinkedQueue<Body> bodies =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile boolean shutdown;
 
   OtlpHttpSender(HttpSenderConfig config) {
     this.uri = config.getEndpoint();
     String scheme = uri.getScheme();
     if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme)) {
-      throw new IllegalArgumentException("OTLP endpoint must be http or https: " + uri);
+      throw new IllegalArgumentException(
+          "OTLP endpoint must be http or https: " + HttpConnection.redacted(uri));
     }
     String host = HttpConnection.hostOf(uri);
     int port = HttpConnection.portOf(uri);
     this.proxyOptions = config.getProxyOptions();
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     this.target = path + (uri.getRawQuery() != null ? "?" + uri.getRawQuery() : "");
-    this.hostHeader = HttpConnection.authority(host, port);
+    this.hostHeader = HttpConnection.hostHeader(uri);
     this.contentType = config.getContentType();
     this.compressor = config.getCompressor();
     this.timeoutNanos = positive(config.getTimeout().toNanos(), TimeUnit.SECONDS.toNanos(10));
@@ -96,7 +110,8 @@ final class OtlpHttpSender implements HttpSender {
     this.retry = config.getRetryPolicy();
     Predicate<IOException> p = retry == null ? null : retry.getRetryExceptionPredicate();
     // as OpenTelemetry's senders: any I/O failure is worth another attempt except a TLS one
-    this.retryableError = p != null ? p : e -> !(e instanceof SSLException);
+    this.retryableError =
+        p != null ? p : e -> !(e instanceof SSLException) && !(e instanceof java.net.ProtocolException);
     this.tls = "https".equalsIgnoreCase(scheme) ? tlsFactory(config.getSslContext()) : null;
     this.tlsProtocols = config.getEnabledProtocols();
     ExecutorService given = config.getExecutorService();
@@ -121,15 +136,28 @@ final class OtlpHttpSender implements HttpSender {
   private static ExecutorService newExecutor() {
     return new ThreadPoolExecutor(
         0,
-        Integer.MAX_VALUE, // bounded by the callers: the span pipeline's requests in flight
+        // the span pipeline has at most 4 requests in flight, the metric and log exporters one
+        // each; more is refused (onError), never queued without bound
+        Math.max(Runtime.getRuntime().availableProcessors(), 5),
         60,
         TimeUnit.SECONDS,
         new SynchronousQueue<>(),
-        r -> {
-          Thread t = new Thread(r, "redis-resilience-agent-otlp-http-" + THREADS.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        r -> daemon(r, "redis-resilience-agent-otlp-http-" + THREADS.incrementAndGet()));
+  }
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor reaper() {
+    java.util.concurrent.ScheduledThreadPoolExecutor r =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1, t -> daemon(t, "redis-resilience-agent-otlp-http-deadline"));
+    r.setRemoveOnCancelPolicy(true);
+    return r;
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    t.setContextClassLoader(null); // never pins the application's class loader
+    return t;
   }
 
   @Override
@@ -146,30 +174,55 @@ final class OtlpHttpSender implements HttpSender {
             try {
               r = sendWithRetries(message);
             } catch (Throwable t) {
-              onError.accept(t);
+              callback(onError, t);
               return;
             }
-            onResponse.accept(r);
+            callback(onResponse, r);
           });
-    } catch (RejectedExecutionException e) {
+    } catch (Throwable e) { // rejected, or no thread could be started: the export fails, not the caller
       onError.accept(e);
+    }
+  }
+
+  private static <T> void callback(Consumer<T> c, T value) {
+    try {
+      c.accept(value);
+    } catch (RuntimeException e) {
+      // the exporter's own callback failed: nothing for this thread to do about it
     }
   }
 
   private HttpResponse sendWithRetries(MessageWriter message) throws IOException {
     long start = System.nanoTime();
     long deadline = start + timeoutNanos;
-    Body body = bodies.get();
-    body.fill(message, compressor);
+    Body body = takeBody();
+    try {
+      body.fill(message, compressor);
+      return attempts(body, deadline);
+    } finally {
+      giveBack(body);
+    }
+  }
+
+  private HttpResponse attempts(Body body, long deadline) throws IOException {
     int attempts = retry == null ? 1 : Math.max(1, retry.getMaxAttempts());
     long nextBackoff = retry == null ? 0 : retry.getInitialBackoff().toNanos();
     HttpResponse response = null;
     IOException error = null;
     for (int attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
+        if (shutdown) {
+          break; // no more attempts once the exporter is shut down
+        }
         long backoff = Math.min(nextBackoff, retry.getMaxBackoff().toNanos());
         nextBackoff = (long) (backoff * retry.getBackoffMultiplier());
         long sleep = (long) (ThreadLocalRandom.current().nextDouble(0.8, 1.2) * backoff);
+        long asked = response instanceof HttpConnection.Response
+            ? ((HttpConnection.Response) response).retryAfterNanos
+            : -1;
+        if (asked >= 0) {
+          sleep = asked; // the collector said when (429 / 503 with Retry-After)
+        }
         if (System.nanoTime() + sleep >= deadline) {
           break; // no time left for another attempt
         }
@@ -210,44 +263,76 @@ final class OtlpHttpSender implements HttpSender {
     HttpResponse r;
     try {
       r = exchange(c, body, deadline);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       c.close();
-      if (!reused || e instanceof SocketTimeoutException || e instanceof SSLException) {
+      if (!reused || c.responseStarted() || e instanceof SocketTimeoutException
+          || !(e instanceof IOException) || e instanceof SSLException
+          || e instanceof java.net.ProtocolException) {
         throw e;
       }
-      // the server closed the kept-alive connection meanwhile: once more on a new one, which
-      // does not count as an attempt (what HTTP clients do for idempotent-enough requests)
+      // the server had closed the kept-alive connection before it saw this request (nothing of
+      // a response came back): once more on a new connection, which is not an attempt
       c = open(deadline);
       try {
         r = exchange(c, body, deadline);
-      } catch (IOException again) {
+      } catch (IOException | RuntimeException again) {
         c.close();
         throw again;
       }
     }
-    if (c.reusable() && !shutdown) {
-      idle.push(c);
-    } else {
-      c.close();
-    }
+    keepOrClose(c);
     return r;
+  }
+
+  private void keepOrClose(HttpConnection c) {
+    if (!c.reusable() || shutdown || idleCount.get() >= MAX_IDLE_CONNECTIONS) {
+      c.close();
+      return;
+    }
+    idle.push(c);
+    idleCount.incrementAndGet();
+    // the oldest idle connection may have outlived the server's keep-alive: closed, not kept
+    HttpConnection oldest = idle.peekLast();
+    if (oldest != null && System.nanoTime() - oldest.idleSinceNanos() >= MAX_IDLE_NANOS
+        && idle.removeLastOccurrence(oldest)) {
+      idleCount.decrementAndGet();
+      oldest.close();
+    }
+    if (shutdown) {
+      closeIdle(); // shut down meanwhile: nothing stays open
+    }
   }
 
   private HttpResponse exchange(HttpConnection c, Body body, long deadline) throws IOException {
     Map<String, List<String>> h = headers == null ? null : headers.get();
-    return c.exchange(
-        "POST",
-        requestTarget(),
-        hostHeader,
-        withEntityHeaders(h, body.encoding),
-        body.size(),
-        body,
-        maxBody,
-        remainingMillis(deadline));
+    int timeout = remainingMillis(deadline);
+    // a blocked write (a collector that stopped reading) is not bounded by SO_TIMEOUT: the
+    // reaper closes the socket at the deadline
+    java.util.concurrent.ScheduledFuture<?> reap = REAPER.schedule(c::abort, timeout, TimeUnit.MILLISECONDS);
+    try {
+      return c.exchange(
+          "POST",
+          requestTarget(c),
+          hostHeader,
+          withEntityHeaders(h, body.encoding),
+          body.size(),
+          body,
+          maxBody,
+          timeout);
+    } catch (IOException e) {
+      if (System.nanoTime() - deadline >= 0) {
+        SocketTimeoutException t = new SocketTimeoutException("OTLP export timed out");
+        t.initCause(e);
+        throw t;
+      }
+      throw e;
+    } finally {
+      reap.cancel(false);
+    }
   }
 
-  private String requestTarget() {
-    Proxy p = proxy();
+  private String requestTarget(HttpConnection c) {
+    Proxy p = c.proxy();
     // through an HTTP proxy (no tunnel for plain http), the request names the whole URI
     return p != null && p.type() == Proxy.Type.HTTP && tls == null
         ? uri.getScheme() + "://" + hostHeader + target
@@ -259,8 +344,7 @@ final class OtlpHttpSender implements HttpSender {
     if (h != null) {
       for (Map.Entry<String, List<String>> e : h.entrySet()) {
         String n = e.getKey();
-        if (!n.equalsIgnoreCase("Content-Length") && !n.equalsIgnoreCase("Host")
-            && !n.equalsIgnoreCase("Content-Type") && !n.equalsIgnoreCase("Content-Encoding")) {
+        if (!RESERVED_HEADERS.contains(n.toLowerCase(java.util.Locale.ROOT))) {
           all.put(n, e.getValue());
         }
       }
@@ -276,12 +360,32 @@ final class OtlpHttpSender implements HttpSender {
     HttpConnection c;
     long now = System.nanoTime();
     while ((c = idle.poll()) != null) {
+      idleCount.decrementAndGet();
       if (c.reusable() && now - c.idleSinceNanos() < MAX_IDLE_NANOS) {
         return c;
       }
       c.close();
     }
     return null;
+  }
+
+  private void closeIdle() {
+    HttpConnection c;
+    while ((c = idle.poll()) != null) {
+      idleCount.decrementAndGet();
+      c.close();
+    }
+  }
+
+  private Body takeBody() {
+    Body b = bodies.poll();
+    return b != null ? b : new Body();
+  }
+
+  private void giveBack(Body b) {
+    if (!shutdown && b.capacity() <= MAX_POOLED_BODY_BYTES && bodies.size() < MAX_POOLED_BODIES) {
+      bodies.offer(b);
+    }
   }
 
   private HttpConnection open(long deadline) throws IOException {
@@ -309,10 +413,8 @@ final class OtlpHttpSender implements HttpSender {
   @Override
   public CompletableResultCode shutdown() {
     shutdown = true;
-    HttpConnection c;
-    while ((c = idle.poll()) != null) {
-      c.close();
-    }
+    closeIdle();
+    bodies.clear();
     if (ownExecutor) {
       executor.shutdown();
     }
@@ -327,11 +429,12 @@ final class OtlpHttpSender implements HttpSender {
       super(64 * 1024);
     }
 
+    int capacity() {
+      return buf.length;
+    }
+
     void fill(MessageWriter message, Compressor compressor) throws IOException {
       reset();
-      if (buf.length > (4 << 20) && message.getContentLength() < buf.length / 4) {
-        buf = new byte[64 * 1024]; // one huge request does not pin its buffer for good
-      }
       if (compressor == null) {
         encoding = null;
         message.writeMessage(this);

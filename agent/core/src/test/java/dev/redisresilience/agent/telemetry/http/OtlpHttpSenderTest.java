@@ -177,6 +177,140 @@ class OtlpHttpSenderTest {
     }
   }
 
+  /** A raw HTTP server: {@code answer} gets each connection after its request was read. */
+  private static ServerSocket rawServer(List<String> got, java.util.function.BiConsumer<Integer, OutputStream> answer)
+      throws IOException {
+    ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    AtomicInteger n = new AtomicInteger();
+    Thread t =
+        new Thread(
+            () -> {
+              while (!ss.isClosed()) {
+                try (Socket c = ss.accept()) {
+                  while (true) {
+                    got.add(readRequestBody(c.getInputStream()));
+                    answer.accept(n.getAndIncrement(), c.getOutputStream());
+                    c.getOutputStream().flush();
+                  }
+                } catch (IOException | RuntimeException e) {
+                  // next connection
+                }
+              }
+            });
+    t.setDaemon(true);
+    t.start();
+    return ss;
+  }
+
+  private static void write(OutputStream o, String s) {
+    try {
+      o.write(s.getBytes(StandardCharsets.ISO_8859_1));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** 100 Continue and 103 Early Hints are interim: the final answer is the one after them. */
+  @Test
+  void interimResponsesAreSkipped() throws Exception {
+    List<String> got = Collections.synchronizedList(new ArrayList<>());
+    try (ServerSocket ss =
+        rawServer(
+            got,
+            (i, o) -> write(o, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\n"
+                + (i == 0 ? "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))) {
+      OtlpHttpSender s = new OtlpHttpSender(
+          config(URI.create("http://127.0.0.1:" + ss.getLocalPort() + "/v1/traces"), null, fastRetries(3), 5));
+      HttpResponse r = send(s, "a");
+      assertThat(r.getStatusCode()).as("the 503 was retried, on the same connection").isEqualTo(200);
+      assertThat(new String(r.getResponseBody(), StandardCharsets.UTF_8)).isEqualTo("ok");
+      assertThat(send(s, "b").getStatusCode()).isEqualTo(200);
+      assertThat(got).containsExactly("a", "a", "b");
+      s.shutdown();
+    }
+  }
+
+  /** A 429 with Retry-After waits what the collector asked (here longer than the backoff). */
+  @Test
+  void retryAfterIsHonoured() throws Exception {
+    List<String> got = Collections.synchronizedList(new ArrayList<>());
+    List<Long> at = new CopyOnWriteArrayList<>();
+    try (ServerSocket ss =
+        rawServer(
+            got,
+            (i, o) -> {
+              at.add(System.nanoTime());
+              write(o, i == 0 ? "HTTP/1.1 429 Slow down\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"
+                  : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            })) {
+      OtlpHttpSender s = new OtlpHttpSender(
+          config(URI.create("http://127.0.0.1:" + ss.getLocalPort() + "/v1/traces"), null, fastRetries(3), 10));
+      assertThat(send(s, "a").getStatusCode()).isEqualTo(200);
+      assertThat(at).hasSize(2);
+      assertThat((at.get(1) - at.get(0)) / 1_000_000).as("ms between the attempts").isGreaterThanOrEqualTo(950);
+      assertThat(HttpConnection.retryAfterNanos("garbage")).isEqualTo(-1);
+      assertThat(HttpConnection.retryAfterNanos("Wed, 21 Oct 2015 07:28:00 GMT")).isZero();
+      s.shutdown();
+    }
+  }
+
+  /** A header value with a line break would split the request: refused before anything is sent. */
+  @Test
+  void aHeaderWithALineBreakFailsTheExportAndSendsNothing() throws Exception {
+    URI uri = startServer();
+    HttpSenderConfig base = config(uri, null, fastRetries(3), 5);
+    HttpSenderConfig bad =
+        (HttpSenderConfig) java.lang.reflect.Proxy.newProxyInstance(
+            HttpSenderConfig.class.getClassLoader(),
+            new Class<?>[] {HttpSenderConfig.class},
+            (proxy, m, args) -> m.getName().equals("getHeadersSupplier")
+                ? (Supplier<Map<String, List<String>>>) () -> Map.of("Authorization", List.of("Bearer s3cret\r\nX-Evil: 1"))
+                : m.isDefault() ? java.lang.reflect.InvocationHandler.invokeDefault(proxy, m, args) : m.invoke(base, args));
+    OtlpHttpSender s = new OtlpHttpSender(bad);
+    Throwable e = sendFailing(s, "x");
+    assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Authorization");
+    assertThat(e.getMessage()).doesNotContain("s3cret");
+    assertThat(requests.get()).isZero();
+    s.shutdown();
+  }
+
+  /**
+   * A collector that accepts and never reads: a body larger than the socket buffers blocks the
+   * write, which SO_TIMEOUT does not bound; the export still ends at its timeout.
+   */
+  @Test
+  void aCollectorThatStopsReadingCannotHoldAnExportPastItsTimeout() throws Exception {
+    try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      ss.setReceiveBufferSize(4096);
+      List<Socket> held = Collections.synchronizedList(new ArrayList<>());
+      Thread t =
+          new Thread(
+              () -> {
+                while (!ss.isClosed()) {
+                  try {
+                    held.add(ss.accept());
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+      URI uri = URI.create("http://127.0.0.1:" + ss.getLocalPort() + "/v1/traces");
+      OtlpHttpSender s = new OtlpHttpSender(config(uri, null, null, 1));
+      long t0 = System.nanoTime();
+      Throwable e = sendFailing(s, "x".repeat(32 << 20));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(e).isInstanceOf(java.net.SocketTimeoutException.class);
+      assertThat(ms).as("the 1 s export timeout").isLessThan(5_000);
+      s.shutdown();
+      for (Socket c : held) {
+        c.close();
+      }
+    }
+  }
+
   @Test
   void aServerThatNeverAnswersFailsTheExportWithinItsTimeout() throws Exception {
     try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
