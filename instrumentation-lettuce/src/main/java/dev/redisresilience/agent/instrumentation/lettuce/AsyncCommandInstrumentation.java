@@ -14,6 +14,8 @@ import net.bytebuddy.matcher.ElementMatcher;
  * {@code protocol.AsyncCommand}, the command behind every sync and async call: where each attempt
  * ends. When the agent retries the call, the failed attempt's completion is skipped (the
  * application's command stays pending) and {@link LettuceAttempts} dispatches the next attempt.
+ * When the application's command completes, its operation ends here ({@link
+ * LettuceOperations#asyncDone}), without a completion listener per command.
  */
 final class AsyncCommandInstrumentation implements TypeInstrumentation {
   @Override
@@ -39,6 +41,11 @@ final class AsyncCommandInstrumentation implements TypeInstrumentation {
     public static boolean enter(@Advice.This AsyncCommand<?, ?, ?> command) {
       return LettuceAttempts.onReply(command);
     }
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    public static void exit(@Advice.This AsyncCommand<?, ?, ?> command) {
+      LettuceOperations.asyncDone(command);
+    }
   }
 
   public static class FailureAdvice {
@@ -46,6 +53,11 @@ final class AsyncCommandInstrumentation implements TypeInstrumentation {
     public static boolean enter(
         @Advice.This AsyncCommand<?, ?, ?> command, @Advice.Argument(0) Throwable thrown) {
       return LettuceAttempts.onFailure(command, thrown);
+    }
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    public static void exit(@Advice.This AsyncCommand<?, ?, ?> command) {
+      LettuceOperations.asyncDone(command);
     }
   }
 }

@@ -12,6 +12,7 @@ import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.StatefulRedisConnectionImpl;
+import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandWrapper;
 import io.lettuce.core.protocol.CompleteableCommand;
@@ -20,6 +21,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The operations of Lettuce as the agent sees them: one per user command, started when the
@@ -76,9 +79,62 @@ public final class LettuceOperations {
       }
     }
     ((StateHolder) raw).__rraSetState(call);
+    if (type == AsyncCommand.class) {
+      // the sync and async API: its completion advice ends the operation (no listener per
+      // command); one completed before it got here ends now
+      if (cmd.isDone()) {
+        asyncDone((AsyncCommand<?, ?, ?>) cmd);
+      }
+      return;
+    }
     @SuppressWarnings("unchecked")
     CompleteableCommand<Object> c = (CompleteableCommand<Object>) cmd;
     c.onComplete(call);
+  }
+
+  /**
+   * AsyncCommand.complete() / completeExceptionally exit (and the agent's own completion of the
+   * application's command): when {@code cmd} is the command an operation was dispatched with and
+   * it is done now, the operation ends with its outcome, read from the future itself (whichever
+   * thread won a race of reply and timeout, it is what the application sees). A cancellation ends
+   * it in {@link #cancelled}, where Lettuce's cancel begins.
+   */
+  public static void asyncDone(AsyncCommand<?, ?, ?> cmd) {
+    if (!cmd.isDone()) {
+      return; // a skipped completion (an agent retry follows), or one of several parts
+    }
+    RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
+    if (!(raw instanceof StateHolder)) {
+      return;
+    }
+    Object s = ((StateHolder) raw).__rraState();
+    if (!(s instanceof LettuceCall)) {
+      return;
+    }
+    LettuceCall call = (LettuceCall) s;
+    if (call.redisCommand != cmd) {
+      return; // an agent retry's attempt, or a wrapper's command (its listener ends it)
+    }
+    Object value = null;
+    Throwable thrown = null;
+    if (cmd.isCompletedExceptionally()) {
+      thrown = exceptionOf(cmd);
+    } else {
+      value = cmd.getNow(null);
+    }
+    call.accept(value, thrown);
+  }
+
+  /** The exception a future completed with (failure path only: getNow allocates its wrapper). */
+  private static Throwable exceptionOf(CompletableFuture<?> f) {
+    try {
+      f.getNow(null);
+      return new CancellationException(); // not reached: it completed exceptionally
+    } catch (CompletionException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    } catch (CancellationException e) {
+      return e;
+    }
   }
 
   public static void dispatchAll(Object connection, Collection<?> commands) {
