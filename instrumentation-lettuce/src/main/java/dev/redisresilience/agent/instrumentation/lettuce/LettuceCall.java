@@ -20,9 +20,13 @@ import java.util.function.BiConsumer;
 public final class LettuceCall extends CallState implements ArgView, BiConsumer<Object, Throwable> {
   /** The command as dispatched: what the application's future, Mono or sync call is. */
   final RedisCommand<?, ?, ?> redisCommand;
-  final long database;
-  /** The connection's own command timeout when it was dispatched (RedisURI, setTimeout). */
-  final long appTimeoutMillis;
+  /** A database index (Redis has an int's worth at most): 4 bytes per operation, not 8. */
+  final int database;
+  /**
+   * The connection's own command timeout when it was dispatched (RedisURI, setTimeout), in
+   * milliseconds up to Integer.MAX_VALUE (as the timeout policy takes it).
+   */
+  final int appTimeoutMillis;
   /**
    * The connection the agent re-dispatches a retry on, null when the agent does not retry this
    * call (not an async-completed command, inside MULTI, the app flushes itself ...).
@@ -62,8 +66,8 @@ public final class LettuceCall extends CallState implements ArgView, BiConsumer<
     super(op, info); // its own argument view: one object per operation
     this.redisCommand = command;
     this.current = command;
-    this.database = database;
-    this.appTimeoutMillis = appTimeoutMillis;
+    this.database = (int) database;
+    this.appTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(0, appTimeoutMillis));
     this.session = session;
     this.portable = session == null || session.portable();
   }
