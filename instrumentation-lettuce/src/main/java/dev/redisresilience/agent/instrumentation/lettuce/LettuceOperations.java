@@ -12,6 +12,7 @@ import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.StatefulRedisConnectionImpl;
+import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandWrapper;
@@ -80,8 +81,8 @@ public final class LettuceOperations {
     }
     ((StateHolder) raw).__rraSetState(call);
     if (type == AsyncCommand.class) {
-      // the sync and async API: its completion advice ends the operation (no listener per
-      // command); one completed before it got here ends now
+      // the sync and async API: AsyncCommand's completion advice ends the operation (no
+      // listener per command); one completed before it got here ends now
       if (cmd.isDone()) {
         asyncDone((AsyncCommand<?, ?, ?>) cmd);
       }
@@ -93,27 +94,42 @@ public final class LettuceOperations {
   }
 
   /**
-   * AsyncCommand.complete() / completeExceptionally exit (and the agent's own completion of the
-   * application's command): when {@code cmd} is the command an operation was dispatched with and
-   * it is done now, the operation ends with its outcome, read from the future itself (whichever
-   * thread won a race of reply and timeout, it is what the application sees). A cancellation ends
-   * it in {@link #cancelled}, where Lettuce's cancel begins.
+   * AsyncCommand.completeResult / doCompleteExceptionally enter (the winner of complete() and
+   * completeExceptionally(), by the command's part count, is about to complete the future): when
+   * {@code cmd} is the command an operation was dispatched with, the operation ends with that
+   * outcome — a reply (an error reply is read from the output), or {@code thrown} — before the
+   * future completes, so the application finds its span and duration recorded when it gets the
+   * result. A cancellation ends it in {@link #cancelled}, where Lettuce's cancel begins.
    */
-  public static void asyncDone(AsyncCommand<?, ?, ?> cmd) {
+  public static void completing(AsyncCommand<?, ?, ?> cmd, Throwable thrown) {
+    LettuceCall call = dispatchedCall(cmd);
+    if (call == null) {
+      return;
+    }
+    if (cmd.isDone()) {
+      asyncDone(cmd); // completed otherwise already: that outcome stands
+      return;
+    }
+    Object value = null;
+    if (thrown == null) {
+      CommandOutput<?, ?, ?> out = cmd.getOutput();
+      value = out == null || out.hasError() ? null : out.get();
+    }
+    call.accept(value, thrown);
+  }
+
+  /**
+   * The operation of {@code cmd} done (read from its future): at dispatch of a command completed
+   * already, and after the agent completed the application's command with a retry's value
+   * (CompletableFuture.complete(T) passes no advice).
+   */
+  static void asyncDone(AsyncCommand<?, ?, ?> cmd) {
     if (!cmd.isDone()) {
-      return; // a skipped completion (an agent retry follows), or one of several parts
-    }
-    RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
-    if (!(raw instanceof StateHolder)) {
       return;
     }
-    Object s = ((StateHolder) raw).__rraState();
-    if (!(s instanceof LettuceCall)) {
+    LettuceCall call = dispatchedCall(cmd);
+    if (call == null) {
       return;
-    }
-    LettuceCall call = (LettuceCall) s;
-    if (call.redisCommand != cmd) {
-      return; // an agent retry's attempt, or a wrapper's command (its listener ends it)
     }
     Object value = null;
     Throwable thrown = null;
@@ -123,6 +139,23 @@ public final class LettuceOperations {
       value = cmd.getNow(null);
     }
     call.accept(value, thrown);
+  }
+
+  /**
+   * The call {@code cmd} was dispatched with; null when it has none, or when it is an agent retry's
+   * attempt of it.
+   */
+  private static LettuceCall dispatchedCall(AsyncCommand<?, ?, ?> cmd) {
+    RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
+    if (!(raw instanceof StateHolder)) {
+      return null;
+    }
+    Object s = ((StateHolder) raw).__rraState();
+    if (!(s instanceof LettuceCall)) {
+      return null;
+    }
+    LettuceCall call = (LettuceCall) s;
+    return call.redisCommand == cmd ? call : null;
   }
 
   /** The exception a future completed with (failure path only: getNow allocates its wrapper). */
