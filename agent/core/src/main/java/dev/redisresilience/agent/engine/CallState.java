@@ -27,4 +27,14 @@ public class CallState {
     this.command = command;
     this.args = args;
   }
+
+  /**
+   * For a call object that is its own argument view (it implements {@link ArgView}): one object
+   * per operation instead of two.
+   */
+  protected CallState(Operation op, CommandInfo command) {
+    this.op = op;
+    this.command = command;
+    this.args = this instanceof ArgView ? (ArgView) this : null;
+  }
 }

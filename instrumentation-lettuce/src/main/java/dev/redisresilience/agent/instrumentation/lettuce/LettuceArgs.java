@@ -1,34 +1,25 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
-import dev.redisresilience.agent.core.ArgView;
 import io.lettuce.core.protocol.CommandArgs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /**
- * Lettuce {@link CommandArgs} as an {@link ArgView} (argument 0 = first after the name). The
- * arguments are encoded only when a decision needs them (safety class, block time): Lettuce
- * keeps them as typed values and encodes each as a RESP bulk string.
+ * Lettuce {@link CommandArgs} as the agent's argument view (argument 0 = first after the name),
+ * for {@link LettuceCall}, which is its own {@link dev.redisresilience.agent.core.ArgView}. The
+ * arguments are encoded only when a decision needs them (safety class, block time): Lettuce keeps
+ * them as typed values and encodes each as a RESP bulk string.
  */
-final class LettuceArgs implements ArgView {
+final class LettuceArgs {
   private static final byte[][] NONE = new byte[0][];
-  private final CommandArgs<?, ?> args;
-  private byte[][] raw;
 
-  LettuceArgs(CommandArgs<?, ?> args) {
-    this.args = args;
-  }
+  private LettuceArgs() {}
 
-  private byte[][] raw() {
-    byte[][] r = raw;
-    if (r == null) {
-      r = args == null || args.count() == 0 ? NONE : decode(args);
-      raw = r;
+  /** The encoded arguments of {@code args} (none for null). */
+  static byte[][] decode(CommandArgs<?, ?> args) {
+    if (args == null || args.count() == 0) {
+      return NONE;
     }
-    return r;
-  }
-
-  private static byte[][] decode(CommandArgs<?, ?> args) {
     ByteBuf buf = Unpooled.buffer(64);
     try {
       args.encode(buf);
@@ -58,15 +49,5 @@ final class LettuceArgs implements ArgView {
     } finally {
       buf.release();
     }
-  }
-
-  @Override
-  public int count() {
-    return raw().length;
-  }
-
-  @Override
-  public byte[] arg(int i) {
-    return raw()[i];
   }
 }

@@ -286,6 +286,10 @@ public final class LettuceAttempts {
         finish(call, t);
       } else if (app instanceof CompletableFuture) {
         ((CompletableFuture<Object>) app).complete(value);
+        if (app instanceof AsyncCommand) {
+          // CompletableFuture.complete(T) passes no advice: the operation ends here
+          LettuceOperations.asyncDone((AsyncCommand<?, ?, ?>) app);
+        }
       } else {
         // reactive: the subscription emits what its own command's output holds
         CommandWrapper.unwrap(app).setOutput(attempt.getOutput());

@@ -1,5 +1,6 @@
 package dev.redisresilience.agent.instrumentation.lettuce;
 
+import dev.redisresilience.agent.core.ArgView;
 import dev.redisresilience.agent.core.CommandInfo;
 import dev.redisresilience.agent.core.Failure;
 import dev.redisresilience.agent.engine.CallState;
@@ -16,12 +17,16 @@ import java.util.function.BiConsumer;
  * happens. When the agent retries it ({@link LettuceAttempts}), each attempt is a fresh command
  * whose raw command carries this same call. A helper: injected next to Lettuce.
  */
-public final class LettuceCall extends CallState implements BiConsumer<Object, Throwable> {
+public final class LettuceCall extends CallState implements ArgView, BiConsumer<Object, Throwable> {
   /** The command as dispatched: what the application's future, Mono or sync call is. */
   final RedisCommand<?, ?, ?> redisCommand;
-  final long database;
-  /** The connection's own command timeout when it was dispatched (RedisURI, setTimeout). */
-  final long appTimeoutMillis;
+  /** A database index (Redis has an int's worth at most): 4 bytes per operation, not 8. */
+  final int database;
+  /**
+   * The connection's own command timeout when it was dispatched (RedisURI, setTimeout), in
+   * milliseconds up to Integer.MAX_VALUE (as the timeout policy takes it).
+   */
+  final int appTimeoutMillis;
   /**
    * The connection the agent re-dispatches a retry on, null when the agent does not retry this
    * call (not an async-completed command, inside MULTI, the app flushes itself ...).
@@ -58,13 +63,38 @@ public final class LettuceCall extends CallState implements BiConsumer<Object, T
       long database,
       long appTimeoutMillis,
       LettuceSession session) {
-    super(op, info, new LettuceArgs(command.getArgs()));
+    super(op, info); // its own argument view: one object per operation
     this.redisCommand = command;
     this.current = command;
-    this.database = database;
-    this.appTimeoutMillis = appTimeoutMillis;
+    this.database = (int) database;
+    this.appTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(0, appTimeoutMillis));
     this.session = session;
     this.portable = session == null || session.portable();
+  }
+
+  /**
+   * The arguments, encoded only when a decision needs them (safety class, block time); a benign
+   * race may decode them twice, to the same bytes.
+   */
+  private byte[][] raw;
+
+  private byte[][] raw() {
+    byte[][] r = raw;
+    if (r == null) {
+      r = LettuceArgs.decode(redisCommand.getArgs());
+      raw = r;
+    }
+    return r;
+  }
+
+  @Override
+  public int count() {
+    return raw().length;
+  }
+
+  @Override
+  public byte[] arg(int i) {
+    return raw()[i];
   }
 
   private static final AtomicIntegerFieldUpdater<LettuceCall> COMPLETED =

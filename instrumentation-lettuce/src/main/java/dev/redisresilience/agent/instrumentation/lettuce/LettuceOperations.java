@@ -12,6 +12,8 @@ import dev.redisresilience.agent.telemetry.Operation;
 import dev.redisresilience.agent.telemetry.Telemetry;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.StatefulRedisConnectionImpl;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandWrapper;
 import io.lettuce.core.protocol.CompleteableCommand;
@@ -20,6 +22,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The operations of Lettuce as the agent sees them: one per user command, started when the
@@ -76,9 +80,94 @@ public final class LettuceOperations {
       }
     }
     ((StateHolder) raw).__rraSetState(call);
+    if (type == AsyncCommand.class) {
+      // the sync and async API: AsyncCommand's completion advice ends the operation (no
+      // listener per command); one completed before it got here ends now
+      if (cmd.isDone()) {
+        asyncDone((AsyncCommand<?, ?, ?>) cmd);
+      }
+      return;
+    }
     @SuppressWarnings("unchecked")
     CompleteableCommand<Object> c = (CompleteableCommand<Object>) cmd;
     c.onComplete(call);
+  }
+
+  /**
+   * AsyncCommand.completeResult / doCompleteExceptionally enter (the winner of complete() and
+   * completeExceptionally(), by the command's part count, is about to complete the future): when
+   * {@code cmd} is the command an operation was dispatched with, the operation ends with that
+   * outcome — a reply (an error reply is read from the output), or {@code thrown} — before the
+   * future completes, so the application finds its span and duration recorded when it gets the
+   * result. A cancellation ends it in {@link #cancelled}, where Lettuce's cancel begins.
+   */
+  public static void completing(AsyncCommand<?, ?, ?> cmd, Throwable thrown) {
+    LettuceCall call = dispatchedCall(cmd);
+    if (call == null) {
+      return;
+    }
+    if (cmd.isDone()) {
+      asyncDone(cmd); // completed otherwise already: that outcome stands
+      return;
+    }
+    Object value = null;
+    if (thrown == null) {
+      CommandOutput<?, ?, ?> out = cmd.getOutput();
+      value = out == null || out.hasError() ? null : out.get();
+    }
+    call.accept(value, thrown);
+  }
+
+  /**
+   * The operation of {@code cmd} done (read from its future): at dispatch of a command completed
+   * already, and after the agent completed the application's command with a retry's value
+   * (CompletableFuture.complete(T) passes no advice).
+   */
+  static void asyncDone(AsyncCommand<?, ?, ?> cmd) {
+    if (!cmd.isDone()) {
+      return;
+    }
+    LettuceCall call = dispatchedCall(cmd);
+    if (call == null) {
+      return;
+    }
+    Object value = null;
+    Throwable thrown = null;
+    if (cmd.isCompletedExceptionally()) {
+      thrown = exceptionOf(cmd);
+    } else {
+      value = cmd.getNow(null);
+    }
+    call.accept(value, thrown);
+  }
+
+  /**
+   * The call {@code cmd} was dispatched with; null when it has none, or when it is an agent retry's
+   * attempt of it.
+   */
+  private static LettuceCall dispatchedCall(AsyncCommand<?, ?, ?> cmd) {
+    RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
+    if (!(raw instanceof StateHolder)) {
+      return null;
+    }
+    Object s = ((StateHolder) raw).__rraState();
+    if (!(s instanceof LettuceCall)) {
+      return null;
+    }
+    LettuceCall call = (LettuceCall) s;
+    return call.redisCommand == cmd ? call : null;
+  }
+
+  /** The exception a future completed with (failure path only: getNow allocates its wrapper). */
+  private static Throwable exceptionOf(CompletableFuture<?> f) {
+    try {
+      f.getNow(null);
+      return new CancellationException(); // not reached: it completed exceptionally
+    } catch (CompletionException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    } catch (CancellationException e) {
+      return e;
+    }
   }
 
   public static void dispatchAll(Object connection, Collection<?> commands) {
