@@ -22,7 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * One logical Redis operation: one span covering every attempt and one duration measurement.
  *
- * <p>Starting one costs an allocation and a clock read. The server is often known only after the
+ * <p>Starting one costs an allocation (none for a confined one, below) and a clock read. The server is often known only after the
  * operation started (a pool or cluster picks the connection; Lettuce writes on the event loop),
  * so the endpoint is bound later with {@link #bind(Endpoint)}; the span is recorded only when the
  * operation ends, as one record for the export thread ({@link SpanPipeline}). Ends exactly once,

@@ -13,6 +13,8 @@ import redis.clients.jedis.args.Rawable;
  */
 final class JedisArgs implements ArgView, QueryText.Source {
   private static final byte[][] NONE = new byte[0][];
+  /** CommandArguments.get(int) (Jedis 7+): the arguments read by index, without an iterator. */
+  private static final boolean INDEXED = indexed();
   private CommandArguments args;
   private byte[][] raw;
 
@@ -33,10 +35,17 @@ final class JedisArgs implements ArgView, QueryText.Source {
       return null;
     }
     byte[][] r = raw;
-    QueryText.Builder b = QueryText.scratch(cmd, a.size() - 1, maxLength);
+    int n = a.size() - 1;
+    QueryText.Builder b = QueryText.scratch(cmd, n, maxLength);
     if (r != null) {
       for (int i = 0; i < r.length && b.wantsMore(); i++) {
         b.next(r[i]);
+      }
+      return b.build();
+    }
+    if (INDEXED) {
+      for (int i = 1; i <= n && b.wantsMore(); i++) {
+        b.next(a.get(i).getRaw()); // Jedis 7+
       }
       return b.build();
     }
@@ -72,6 +81,14 @@ final class JedisArgs implements ArgView, QueryText.Source {
       raw = r;
     }
     return r;
+  }
+
+  private static boolean indexed() {
+    try {
+      return CommandArguments.class.getMethod("get", int.class).getReturnType() == Rawable.class;
+    } catch (NoSuchMethodException | RuntimeException | LinkageError e) {
+      return false; // Jedis 4-6: iterate
+    }
   }
 
   @Override

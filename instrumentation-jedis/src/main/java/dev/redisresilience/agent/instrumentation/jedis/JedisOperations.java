@@ -219,6 +219,16 @@ public final class JedisOperations {
       a = frame.takeAttempt(call, owner, s);
       a.refused = refused;
       JedisTimeouts.plan(a);
+      // nothing below should fail: the attempt is booked and (legacy Jedis) the call becomes current
+      call.op.bind(s.endpoint());
+      call.op.attempt();
+      call.lastServer = s.serverState();
+      call.lastConnection = s;
+      s.flushFailed = false;
+      if (refused == null) {
+        JedisConnections.sending((Connection) connection, s, effect);
+        s.inCommand = true;
+      }
     } catch (RuntimeException | Error e) {
       // no attempt: the exit advice will not give the records back
       if (a != null) {
@@ -228,16 +238,6 @@ public final class JedisOperations {
         giveBack(call);
       }
       throw e;
-    }
-    // nothing below can fail: the attempt is booked and (legacy Jedis) the call becomes current
-    call.op.bind(s.endpoint());
-    call.op.attempt();
-    call.lastServer = s.serverState();
-    call.lastConnection = s;
-    s.flushFailed = false;
-    if (refused == null) {
-      JedisConnections.sending((Connection) connection, s, effect);
-      s.inCommand = true;
     }
     if (owner) {
       frame.current = call;
