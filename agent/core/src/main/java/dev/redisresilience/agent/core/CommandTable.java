@@ -35,6 +35,14 @@ public final class CommandTable {
   private final int knownCount;
   private final Map<String, CommandInfo> byName;
   private final ConcurrentHashMap<String, CommandInfo> unknown = new ConcurrentHashMap<>();
+  /**
+   * The remembered unknown commands by raw name, any case, as the known ones: a module command
+   * sent over and over is found without upper-casing its name into a String each time. Slots are
+   * written once, under the lock, with an immutable entry; a reader that misses a slot being
+   * written just takes the slow path.
+   */
+  private final UnknownEntry[] unknownSlots = new UnknownEntry[Integer.highestOneBit(MAX_UNKNOWN * 4)];
+
   private final AtomicInteger nextId;
 
   private CommandTable(List<CommandInfo> infos) {
@@ -84,7 +92,48 @@ public final class CommandTable {
       }
       slot = (slot + 1) & mask;
     }
-    return lookupUnknown(CommandInfo.upper(name));
+    UnknownEntry[] us = unknownSlots;
+    int umask = us.length - 1;
+    int u = hash(name, 0, name.length) & umask;
+    UnknownEntry e;
+    while ((e = us[u]) != null) {
+      if (sameIgnoreCase(e.upper, name)) {
+        return e.info;
+      }
+      u = (u + 1) & umask;
+    }
+    CommandInfo info = lookupUnknown(CommandInfo.upper(name));
+    if (info.id() >= 0) {
+      rememberRaw(info);
+    }
+    return info;
+  }
+
+  private void rememberRaw(CommandInfo info) {
+    byte[] k = info.name.getBytes(StandardCharsets.ISO_8859_1);
+    synchronized (unknownSlots) {
+      UnknownEntry[] us = unknownSlots;
+      int umask = us.length - 1;
+      int u = hash(k, 0, k.length) & umask;
+      UnknownEntry e;
+      while ((e = us[u]) != null) {
+        if (e.info == info || java.util.Arrays.equals(e.upper, k)) {
+          return;
+        }
+        u = (u + 1) & umask;
+      }
+      us[u] = new UnknownEntry(k, info); // at most MAX_UNKNOWN of 4 * MAX_UNKNOWN slots
+    }
+  }
+
+  private static final class UnknownEntry {
+    final byte[] upper;
+    final CommandInfo info;
+
+    UnknownEntry(byte[] upper, CommandInfo info) {
+      this.upper = upper;
+      this.info = info;
+    }
   }
 
   public CommandInfo lookup(String name) {

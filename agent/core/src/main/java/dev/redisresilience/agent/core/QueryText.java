@@ -14,6 +14,34 @@ public final class QueryText {
 
   private QueryText() {}
 
+  /**
+   * An operation's arguments, sanitized only when asked: when its span is kept (an operation
+   * whose span is not recorded never builds its text). Asked at most once, while the arguments
+   * are still the operation's, on the thread that ends it.
+   */
+  public interface Source {
+    /** The sanitized text of {@code cmd} with these arguments, or null. */
+    String queryText(CommandInfo cmd, int maxLength);
+  }
+
+  /** One builder per thread, reset per use: the text is then the only allocation. */
+  private static final ThreadLocal<Builder> SCRATCH = new ThreadLocal<>();
+
+  /**
+   * This thread's builder, started over for {@code cmd}: for building one text at a time (not
+   * re-entrant: finish with {@link Builder#build} before asking again).
+   */
+  public static Builder scratch(CommandInfo cmd, int argCount, int maxLength) {
+    Builder b = SCRATCH.get();
+    if (b == null) {
+      b = new Builder(cmd, argCount, maxLength);
+      SCRATCH.set(b);
+      return b;
+    }
+    b.reset(cmd, argCount, maxLength);
+    return b;
+  }
+
   public static String sanitize(CommandInfo cmd, ArgView args, int maxLength) {
     int n = args.count();
     Builder b = new Builder(cmd, n, maxLength);
@@ -28,19 +56,29 @@ public final class QueryText {
    * be copied into an array): {@code next} for each argument in order while {@code wantsMore}.
    */
   public static final class Builder {
-    private final CommandInfo cmd;
-    private final int count;
-    private final int limit;
-    private final int maxLength;
+    private CommandInfo cmd;
+    private int count;
+    private int limit;
+    private int maxLength;
     private final StringBuilder sb;
     private int i;
 
     public Builder(CommandInfo cmd, int argCount, int maxLength) {
+      this.sb = new StringBuilder(Math.min(maxLength, 16 + 8 * Math.min(argCount, MAX_ARGS)));
+      reset(cmd, argCount, maxLength);
+    }
+
+    private void reset(CommandInfo cmd, int argCount, int maxLength) {
       this.cmd = cmd;
       this.count = argCount;
       this.limit = Math.min(argCount, MAX_ARGS);
       this.maxLength = maxLength;
-      this.sb = new StringBuilder(Math.min(maxLength, 16 + 8 * limit));
+      this.i = 0;
+      if (sb.capacity() > 4 * (maxLength + 64)) {
+        sb.setLength(0);
+        sb.trimToSize(); // one huge text must not stay with the thread
+      }
+      sb.setLength(0);
       sb.append(cmd.name);
     }
 

@@ -12,15 +12,31 @@ import dev.redisresilience.agent.telemetry.Operation;
  * Confined to the operation (one thread at a time); public for client helpers in other loaders.
  */
 public class CallState {
-  public final Operation op;
-  public final CommandInfo command; // null for batches
-  public final ArgView args; // null for batches
-  public final long startNanos = System.nanoTime();
+  // not final: a thread-confined caller (a sync Jedis call) reuses one call object, see restart
+  public Operation op;
+  public CommandInfo command; // null for batches
+  public ArgView args; // null for batches
+  public long startNanos = System.nanoTime();
   public long lastBackoffNanos;
   /** The server of the latest attempt or connect, for its retry budget (null: none yet). */
   public ServerState lastServer;
   /** The latest failed attempt, to classify a client's wrapper exception. */
   public Failure lastFailure;
+
+  /**
+   * Starts this call object over for a new operation, as if newly made: for a caller that reuses
+   * one call object per thread instead of allocating one per operation. Nothing of the previous
+   * operation survives.
+   */
+  protected void restart(Operation op, CommandInfo command, ArgView args) {
+    this.op = op;
+    this.command = command;
+    this.args = args;
+    this.startNanos = System.nanoTime();
+    this.lastBackoffNanos = 0;
+    this.lastServer = null;
+    this.lastFailure = null;
+  }
 
   public CallState(Operation op, CommandInfo command, ArgView args) {
     this.op = op;

@@ -139,6 +139,41 @@ public final class ClientTelemetry {
     return joined(new Operation(this, cmd, cmd.name(), queryText, -1), caller);
   }
 
+  /**
+   * As {@link #start(CommandInfo, String, Class)}, the query text built by {@code source} only if
+   * the span is kept, when the operation ends (the arguments must live until then).
+   */
+  public Operation startDeferred(CommandInfo cmd, QueryText.Source source, Class<?> caller) {
+    Operation op = new Operation(this, cmd, cmd.name(), null, -1);
+    if (queryText) {
+      op.deferQueryText(source);
+    }
+    return joined(op, caller);
+  }
+
+  /**
+   * A reusable operation for a caller that runs one operation at a time on one thread (a sync
+   * Jedis call): ended until {@link #restart} starts it. Its methods take no monitor, so it must
+   * never be handed to another thread while it runs.
+   */
+  public Operation confinedOperation() {
+    return new Operation(this);
+  }
+
+  /**
+   * Starts {@code op}, a {@link #confinedOperation()} of this telemetry that has ended ({@link
+   * Operation#reusable()}), as a new operation, as {@link #startDeferred(CommandInfo, QueryText.Source,
+   * Class)} would: nothing of its previous operation survives. Returns {@code op}, or a new
+   * operation when {@code op} cannot be reused (another telemetry's, or still running).
+   */
+  public Operation restart(Operation op, CommandInfo cmd, QueryText.Source source, Class<?> caller) {
+    if (op == null || !op.reusable() || !op.reportsTo(this)) {
+      return startDeferred(cmd, source, caller);
+    }
+    op.restart(cmd, null, queryText ? source : null);
+    return joined(op, caller);
+  }
+
   /** Starts a batch (PIPELINE / MULTI); its size is set when it ends. */
   public Operation startBatch(String operation) {
     return startBatch(operation, null);

@@ -10,6 +10,7 @@ import static dev.redisresilience.agent.telemetry.TelemetryNames.ERROR_TYPE;
 
 import dev.redisresilience.agent.core.CommandInfo;
 import dev.redisresilience.agent.core.Failure;
+import dev.redisresilience.agent.core.QueryText;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
@@ -21,11 +22,19 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * One logical Redis operation: one span covering every attempt and one duration measurement.
  *
- * <p>Starting one costs an allocation and a clock read. The server is often known only after the
+ * <p>Starting one costs an allocation (none for a confined one, below) and a clock read. The server is often known only after the
  * operation started (a pool or cluster picks the connection; Lettuce writes on the event loop),
  * so the endpoint is bound later with {@link #bind(Endpoint)}; the span is recorded only when the
  * operation ends, as one record for the export thread ({@link SpanPipeline}). Ends exactly once,
  * from whichever thread completes the command.
+ *
+ * <p>A <em>confined</em> operation ({@link ClientTelemetry#confinedOperation()}) is used by one
+ * thread at a time (a sync Jedis call: started, attempted and ended on the caller's thread) and
+ * started again for the next operation once ended ({@link ClientTelemetry#restart}): no
+ * allocation and no monitor per operation. Everything the span, the metric and the events of an
+ * ended operation need is copied out at {@link #end} (the events list is handed over, never
+ * reused), so nothing recorded refers to the object a later operation reuses. Other operations
+ * (Lettuce: ended on an event loop, cancelled from anywhere) keep the monitor.
  */
 public final class Operation {
   static final AttributeKey<String> QUERY_TEXT = AttributeKey.stringKey(DB_QUERY_TEXT);
@@ -41,10 +50,16 @@ public final class Operation {
   static final AttributeKey<String> RETRY_REFUSAL = AttributeKey.stringKey(TelemetryNames.RETRY_REFUSAL);
 
   private final ClientTelemetry telemetry;
-  private final CommandInfo command; // null for batches
-  private final String operationName;
-  private final String queryText;
-  private final long startNanos;
+  /** Used by one thread at a time and reused: no monitor (see the class comment). */
+  private final boolean confined;
+  // not final: a confined operation is started again (restart); others are written once, in the
+  // constructor, and handed to other threads through the client's own queues
+  private CommandInfo command; // null for batches
+  private String operationName;
+  private String queryText;
+  /** Builds the query text if the span is kept (null: none, or queryText is already built). */
+  private QueryText.Source querySource;
+  private long startNanos;
   private int batchSize;
   private Endpoint endpoint;
   private Endpoint.OpAttributes attributes;
@@ -66,11 +81,64 @@ public final class Operation {
       String queryText,
       int batchSize) {
     this.telemetry = telemetry;
+    this.confined = false;
     this.command = command;
     this.operationName = operationName;
     this.queryText = queryText;
     this.batchSize = batchSize;
     this.startNanos = System.nanoTime();
+  }
+
+  /** A confined operation, ended until {@link #restart} starts it. */
+  Operation(ClientTelemetry telemetry) {
+    this.telemetry = telemetry;
+    this.confined = true;
+    this.ended = true;
+  }
+
+  /**
+   * Starts a confined operation over, as a new one (on its thread, before anyone else sees it):
+   * nothing of the previous operation survives.
+   */
+  void restart(CommandInfo command, String queryText, QueryText.Source querySource) {
+    this.command = command;
+    this.operationName = command.name();
+    this.queryText = queryText;
+    this.querySource = querySource;
+    this.batchSize = -1;
+    this.endpoint = null;
+    this.attributes = null;
+    this.attempts = 0;
+    this.events = null; // the last one went with its span
+    this.parentTraceHigh = 0;
+    this.parentTraceLow = 0;
+    this.parentSpanId = 0;
+    this.parentFlags = 0;
+    this.noSpan = false;
+    this.startNanos = System.nanoTime();
+    this.ended = false;
+  }
+
+  /** Builds the query text from {@code source} only if the span is kept (on the starting thread). */
+  void deferQueryText(QueryText.Source source) {
+    querySource = source;
+  }
+
+  /** Whether this operation reports to {@code t} (a reinstalled telemetry makes new ones). */
+  public boolean reportsTo(ClientTelemetry t) {
+    return telemetry == t;
+  }
+
+  /**
+   * A confined operation that has ended: its owner may {@link ClientTelemetry#restart} it. Read
+   * by its owner, on the thread that ended it (or after a hand-over that orders the two).
+   */
+  public boolean reusable() {
+    return confined && ended;
+  }
+
+  public boolean isConfined() {
+    return confined;
   }
 
   /** Makes this operation's span a child of the application's span (see {@link ParentContext}). */
@@ -100,8 +168,13 @@ public final class Operation {
   }
 
   /** The endpoint of the attempt in progress (the last one contacted), or null. */
-  public synchronized Endpoint endpoint() {
-    return endpoint;
+  public Endpoint endpoint() {
+    if (confined) {
+      return endpoint;
+    }
+    synchronized (this) {
+      return endpoint;
+    }
   }
 
   /**
@@ -109,7 +182,17 @@ public final class Operation {
    * another node, a redirect) replaces it, because the conventions say server and network.peer
    * attributes describe the last node contacted.
    */
-  public synchronized void bind(Endpoint e) {
+  public void bind(Endpoint e) {
+    if (confined) {
+      doBind(e);
+      return;
+    }
+    synchronized (this) {
+      doBind(e);
+    }
+  }
+
+  private void doBind(Endpoint e) {
     if (e == null || e == endpoint || ended) {
       return;
     }
@@ -118,12 +201,22 @@ public final class Operation {
   }
 
   /** Counts one attempt (the first one included); returns the attempt number. */
-  public synchronized int attempt() {
-    return ++attempts;
+  public int attempt() {
+    if (confined) {
+      return ++attempts;
+    }
+    synchronized (this) {
+      return ++attempts;
+    }
   }
 
-  public synchronized int attempts() {
-    return attempts;
+  public int attempts() {
+    if (confined) {
+      return attempts;
+    }
+    synchronized (this) {
+      return attempts;
+    }
   }
 
   /** A retry is about to happen after {@code failure}: one span event. */
@@ -151,15 +244,23 @@ public final class Operation {
       return;
     }
     long epoch = telemetry.epochNanos(System.nanoTime());
-    synchronized (this) {
-      if (ended) {
-        return;
-      }
-      if (events == null) {
-        events = new ArrayList<>(4);
-      }
-      events.add(EventData.create(epoch, name, attrs));
+    if (confined) {
+      addEvent(EventData.create(epoch, name, attrs));
+      return;
     }
+    synchronized (this) {
+      addEvent(EventData.create(epoch, name, attrs));
+    }
+  }
+
+  private void addEvent(EventData e) {
+    if (ended) {
+      return;
+    }
+    if (events == null) {
+      events = new ArrayList<>(4); // a new list per operation: the span it goes to keeps it
+    }
+    events.add(e);
   }
 
   /** Ends the operation; {@code failure} null means success. Later calls are ignored. */
@@ -169,7 +270,7 @@ public final class Operation {
     int tries;
     int batch;
     List<EventData> ev;
-    synchronized (this) {
+    if (confined) {
       if (ended) {
         return;
       }
@@ -178,6 +279,17 @@ public final class Operation {
       tries = attempts;
       batch = batchSize;
       ev = events;
+    } else {
+      synchronized (this) {
+        if (ended) {
+          return;
+        }
+        ended = true;
+        a = attributes;
+        tries = attempts;
+        batch = batchSize;
+        ev = events;
+      }
     }
     SpanPipeline pipeline = noSpan ? null : telemetry.pipeline;
     String name = null;
@@ -224,6 +336,11 @@ public final class Operation {
       }
     }
     if (spanId != 0) {
+      String text = queryText;
+      QueryText.Source src = querySource;
+      if (text == null && src != null && command != null) {
+        text = deferredQueryText(src); // only for a kept span
+      }
       pipeline.submit(
           new RecordedSpan(
               name,
@@ -235,7 +352,7 @@ public final class Operation {
               telemetry.epochNanos(startNanos),
               telemetry.epochNanos(endNanos),
               attrs,
-              queryText,
+              text,
               batch,
               tries,
               failure == null ? null : failure.errorType(),
@@ -248,8 +365,27 @@ public final class Operation {
   }
 
   /** Batches: the number of commands, when it is known only at the end. */
-  public synchronized void setBatchSize(int size) {
-    batchSize = size;
+  public void setBatchSize(int size) {
+    if (confined) {
+      batchSize = size;
+      return;
+    }
+    synchronized (this) {
+      batchSize = size;
+    }
+  }
+
+  /**
+   * The text from the client's arguments, read now: a fault there (an application's argument
+   * type that throws) is the agent's, counted, and costs only the text, not the span.
+   */
+  private String deferredQueryText(QueryText.Source src) {
+    try {
+      return src.queryText(command, telemetry.queryTextMaxLength);
+    } catch (RuntimeException | LinkageError e) {
+      AgentFaults.record(e);
+      return null;
+    }
   }
 
   private static long nonZero(long v) {

@@ -121,7 +121,8 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         @Advice.FieldValue(value = "infiniteSoTimeout", readOnly = false) int infinite,
         @Advice.Argument(0) CommandObject<?> command,
         @Advice.Local("attempt") JedisAttempt attempt) {
-      attempt = JedisOperations.attemptEnter(conn, factory, command);
+      // the arguments, not the command object: see the exit advice
+      attempt = JedisOperations.attemptEnter(conn, factory, command.getArguments());
       if (attempt == null) {
         return false;
       }
@@ -147,10 +148,16 @@ final class ConnectionInstrumentation implements TypeInstrumentation {
         } else {
           infinite = attempt.previousInfinite;
         }
-        JedisOutcome out = JedisOperations.attemptExit(attempt, conn, command, returned, thrown);
-        if (out != null) {
-          returned = out.value;
-          thrown = out.thrown;
+        if (thrown == null) {
+          // the common case, apart so that the command object is not handed to the agent there:
+          // the JIT can then keep it off the heap, as it does without the agent
+          JedisOperations.attemptSucceeded(attempt, conn);
+        } else {
+          JedisOutcome out = JedisOperations.attemptExit(attempt, conn, command, returned, thrown);
+          if (out != null) {
+            returned = out.value;
+            thrown = out.thrown;
+          }
         }
       }
     }

@@ -5,10 +5,13 @@ package dev.redisresilience.agent.instrumentation.jedis;
  * advice, never kept in a ThreadLocal). Bootstrap side: public for the injected helper.
  */
 public final class JedisAttempt {
-  public final JedisCall call;
+  // not final: the thread's reusable attempt is started over (JedisFrame)
+  public JedisCall call;
   /** This attempt started the call (legacy Jedis): it ends it too. */
-  public final boolean owner;
-  public final JedisConnState state;
+  public boolean owner;
+  public JedisConnState state;
+  /** The thread whose reusable attempt this is (null: one of its own). */
+  JedisFrame frame;
   /** The read timeout of this attempt, or -1 when it uses the connection's own. */
   public long readTimeoutMillis = -1;
   /** The connection's blocking timeout before this attempt changed it. */
@@ -25,5 +28,15 @@ public final class JedisAttempt {
     this.call = call;
     this.owner = owner;
     this.state = state;
+  }
+
+  void restart(JedisCall call, boolean owner, JedisConnState state) {
+    this.call = call;
+    this.owner = owner;
+    this.state = state;
+    this.readTimeoutMillis = -1;
+    this.previousInfinite = 0;
+    this.rollback = false;
+    this.refused = null;
   }
 }

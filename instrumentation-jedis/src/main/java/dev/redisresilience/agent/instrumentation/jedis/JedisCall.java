@@ -21,8 +21,10 @@ public final class JedisCall extends CallState {
   /** Another retry mechanism the agent leaves alone (multi-database failover). */
   public static final int OBSERVE = 2;
 
-  public final int mode;
+  public int mode;
   public final boolean batch;
+  /** The thread whose reusable call this is (null: a call of its own, garbage once ended). */
+  public JedisFrame frame;
   /** True while the agent's retry loop runs an attempt: that attempt must not retry by itself. */
   public boolean retrying;
   /** Gatekeeper for a cluster executor: vetoes surface as JedisClusterOperationException. */
@@ -34,5 +36,14 @@ public final class JedisCall extends CallState {
     super(op, command, args);
     this.mode = mode;
     this.batch = batch;
+  }
+
+  /** Starts this (reusable, never a batch) call over for a new operation. */
+  public void restart(Operation op, CommandInfo command, ArgView args, int mode) {
+    super.restart(op, command, args);
+    this.mode = mode;
+    this.retrying = false;
+    this.cluster = false;
+    this.lastConnection = null;
   }
 }

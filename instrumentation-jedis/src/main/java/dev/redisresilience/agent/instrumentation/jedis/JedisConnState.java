@@ -61,6 +61,14 @@ public final class JedisConnState extends ConnectionState {
 
   private final ArrayDeque<Operation> pending = new ArrayDeque<>(2);
 
+  /**
+   * The reusable call of this connection's legacy-style commands (sendCommand, then a reply
+   * read): taken from the send until the reply ends its operation, on the thread using the
+   * connection (a Jedis connection is used by one thread at a time; a pool's hand-over orders
+   * the threads). A send while it waits for its reply makes a call of its own.
+   */
+  public JedisCall sendCall;
+
   public JedisConnState() {
     super("jedis");
   }

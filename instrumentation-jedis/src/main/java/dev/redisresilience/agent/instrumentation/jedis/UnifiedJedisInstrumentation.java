@@ -50,10 +50,14 @@ final class UnifiedJedisInstrumentation implements TypeInstrumentation {
         @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
         @Advice.Thrown(readOnly = false) Throwable thrown) {
       if (call != null) {
-        JedisOutcome out = JedisOperations.unifiedExit(call, unified, command, returned, thrown);
-        if (out != null) {
-          returned = out.value;
-          thrown = out.thrown;
+        if (thrown == null) {
+          JedisOperations.unifiedSucceeded(call); // the common case: without the command object
+        } else {
+          JedisOutcome out = JedisOperations.unifiedExit(call, unified, command, returned, thrown);
+          if (out != null) {
+            returned = out.value;
+            thrown = out.thrown;
+          }
         }
       }
     }

@@ -354,14 +354,16 @@ class JedisOperationsTest {
   void faultInsideTheAgentDoesNotAffectTheCall() {
     long faultsBefore = AgentFaults.total();
     long counterBefore = TestTelemetry.counter("redis.resilience.agent.faults", TestTelemetry.any());
-    // the first getRaw() is the agent's (query text, at operation start); it throws there only
+    long setsBefore = TestTelemetry.durationCount(TestTelemetry.attr("db.operation.name", "SET"));
+    // the first getRaw() is Jedis' own (writing the command), the second the agent's (the query
+    // text, built when the operation ends with its span kept); it throws there only
     Rawable flaky =
         new Rawable() {
           int calls;
 
           @Override
           public byte[] getRaw() {
-            if (calls++ == 0) {
+            if (calls++ == 1) {
               throw new IllegalStateException("boom inside the agent");
             }
             return "fault-key".getBytes(StandardCharsets.UTF_8);
@@ -378,10 +380,15 @@ class JedisOperationsTest {
             TestTelemetry.counter("redis.resilience.agent.faults", TestTelemetry.any())
                 - counterBefore)
         .isEqualTo(1);
-    // the operation-level advice failed, so the connection-level advice reported the SET itself
+    // the fault cost the SET its query text only: its span and duration are still recorded
     List<SpanData> spans = TestTelemetry.spans();
     assertThat(names(spans)).containsExactly("SET " + HOST + ":" + port(), "GET " + HOST + ":" + port());
-    assertThat(spans.get(0).getAttributes().get(QUERY)).isEqualTo("SET fault-key ?");
+    assertThat(spans.get(0).getAttributes().get(QUERY)).isNull();
+    assertThat(spans.get(0).getAttributes().get(OPERATION)).isEqualTo("SET");
+    assertThat(spans.get(0).getAttributes().get(ERROR)).isNull();
+    assertThat(spans.get(1).getAttributes().get(QUERY)).isEqualTo("GET fault-key");
+    assertThat(TestTelemetry.durationCount(TestTelemetry.attr("db.operation.name", "SET")) - setsBefore)
+        .isEqualTo(1);
   }
 
   @Test
