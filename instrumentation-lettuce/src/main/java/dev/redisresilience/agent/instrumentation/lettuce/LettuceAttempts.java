@@ -68,16 +68,8 @@ public final class LettuceAttempts {
 
   /** The call whose attempt {@code cmd} is, when the agent retries that call; otherwise null. */
   private static LettuceCall retriedCall(RedisCommand<?, ?, ?> cmd) {
-    RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
-    if (!(raw instanceof StateHolder)) {
-      return null;
-    }
-    Object s = ((StateHolder) raw).__rraState();
-    if (!(s instanceof LettuceCall)) {
-      return null;
-    }
-    LettuceCall call = (LettuceCall) s;
-    return call.retryConnection == null || call.finishing ? null : call;
+    LettuceCall call = LettuceOperations.callOf(cmd);
+    return call == null || call.retryConnection == null || call.finishing ? null : call;
   }
 
   /**

@@ -146,16 +146,8 @@ public final class LettuceOperations {
    * attempt of it.
    */
   private static LettuceCall dispatchedCall(AsyncCommand<?, ?, ?> cmd) {
-    RedisCommand<?, ?, ?> raw = CommandWrapper.unwrap(cmd);
-    if (!(raw instanceof StateHolder)) {
-      return null;
-    }
-    Object s = ((StateHolder) raw).__rraState();
-    if (!(s instanceof LettuceCall)) {
-      return null;
-    }
-    LettuceCall call = (LettuceCall) s;
-    return call.redisCommand == cmd ? call : null;
+    LettuceCall call = callOf(cmd);
+    return call != null && call.redisCommand == cmd ? call : null;
   }
 
   /** The exception a future completed with (failure path only: getNow allocates its wrapper). */
