@@ -320,7 +320,9 @@ final class OtlpHttpSender implements HttpSender {
           maxBody,
           timeout);
     } catch (IOException e) {
-      if (System.nanoTime() - deadline >= 0) {
+      // the reaper may fire up to a millisecond before the deadline (its delay is in whole ms):
+      // a socket it closed is a timeout too, not a "Socket closed" failure
+      if (reap.isDone() || System.nanoTime() - deadline >= 0) {
         SocketTimeoutException t = new SocketTimeoutException("OTLP export timed out");
         t.initCause(e);
         throw t;
