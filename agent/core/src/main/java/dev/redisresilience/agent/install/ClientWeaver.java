@@ -6,6 +6,7 @@ import static net.bytebuddy.matcher.ElementMatchers.none;
 import dev.redisresilience.agent.AgentLog;
 import dev.redisresilience.agent.config.AgentConfig;
 import dev.redisresilience.agent.telemetry.AgentFaults;
+import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,7 @@ import net.bytebuddy.implementation.bytecode.member.MethodInvocation;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.pool.TypePool;
 import net.bytebuddy.utility.JavaModule;
+import net.bytebuddy.utility.OpenedClassReader;
 
 /**
  * The bytecode side of the agent: one ByteBuddy {@link AgentBuilder} that weaves every enabled
@@ -107,16 +109,38 @@ final class ClientWeaver {
   /** Types given the state field; their subclasses inherit it. */
   private static final Set<String> STATE_TYPES = ConcurrentHashMap.newKeySet();
 
-  private static boolean inheritsState(TypeDescription type) {
+  /**
+   * Whether a superclass of {@code type} was given the state field. Walks the superclass names
+   * only, each read from its class file's header: describing a superclass through the type pool
+   * would parse every method of it (Jedis' PipeliningBase: ~8 MB of garbage per subclass).
+   */
+  private static boolean inheritsState(TypeDescription type, ClassFileLocator classes) {
     TypeDescription.Generic superType = type.getSuperClass();
-    while (superType != null) {
-      TypeDescription erasure = superType.asErasure();
-      if (STATE_TYPES.contains(erasure.getName())) {
+    String name = superType == null ? null : superType.asErasure().getName();
+    for (int depth = 0; name != null && depth < 64; depth++) {
+      if (STATE_TYPES.contains(name)) {
         return true;
       }
-      superType = erasure.getSuperClass();
+      name = superNameOf(classes, name);
     }
     return false;
+  }
+
+  /** The binary name of {@code name}'s superclass, or null (Object, or not readable). */
+  private static String superNameOf(ClassFileLocator classes, String name) {
+    if (name.equals("java.lang.Object")) {
+      return null;
+    }
+    try {
+      ClassFileLocator.Resolution r = classes.locate(name);
+      if (!r.isResolved()) {
+        return null;
+      }
+      String internal = OpenedClassReader.of(r.resolve()).getSuperName();
+      return internal == null ? null : internal.replace('/', '.');
+    } catch (IOException | RuntimeException e) {
+      return null; // the type then gets a field of its own: correct, one field more
+    }
   }
 
   private static DynamicType.Builder<?> applyInstrumentation(
@@ -130,12 +154,11 @@ final class ClientWeaver {
     injector.inject(loader);
     // advice signatures name client types: resolve them against the client's loader, through one
     // pool for all of this type's advice
-    ClassFileLocator locator =
-        new ClassFileLocator.Compound(
-            adviceLocator,
-            loader == null
-                ? ClassFileLocator.ForClassLoader.ofBootLoader()
-                : ClassFileLocator.ForClassLoader.of(loader));
+    ClassFileLocator clientClasses =
+        loader == null
+            ? ClassFileLocator.ForClassLoader.ofBootLoader()
+            : ClassFileLocator.ForClassLoader.of(loader);
+    ClassFileLocator locator = new ClassFileLocator.Compound(adviceLocator, clientClasses);
     TypePool advicePool = TypePool.Default.of(locator);
     List<AsmVisitorWrapper> members = new ArrayList<>();
     // all advice of the type in one wrapper: the type's methods are listed once, not per advice
@@ -157,7 +180,7 @@ final class ClientWeaver {
 
           @Override
           public void defineStateField() {
-            if (inheritsState(type)) {
+            if (inheritsState(type, clientClasses)) {
               return;
             }
             STATE_TYPES.add(type.getName());

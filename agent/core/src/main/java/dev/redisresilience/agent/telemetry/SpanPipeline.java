@@ -54,7 +54,7 @@ public final class SpanPipeline {
   private final long exportTimeoutNanos;
   private final int maxInFlight;
   private final Semaphore inFlight;
-  private final ConcurrentLinkedQueue<RecordedSpan> queue = new ConcurrentLinkedQueue<>();
+  private final SpanRing<RecordedSpan> queue;
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicLong dropped = new AtomicLong();
   private final Thread worker;
@@ -119,6 +119,7 @@ public final class SpanPipeline {
     this.childSampling = ChildSampling.of(sampler);
     this.childSampler = sampler;
     this.maxQueue = Math.max(1, maxQueue);
+    this.queue = new SpanRing<>(this.maxQueue);
     this.maxBatch = Math.max(1, Math.min(maxBatch, this.maxQueue));
     this.batchCeiling = Math.max(this.maxBatch, Math.min(batchCeiling, this.maxQueue));
     this.delayNanos = delayNanos;
@@ -278,7 +279,11 @@ public final class SpanPipeline {
       dropped.incrementAndGet();
       return;
     }
-    queue.offer(span);
+    if (!queue.offer(span)) { // only when otel.bsp.max.queue.size is over the ring's 2^30
+      queued.decrementAndGet();
+      dropped.incrementAndGet();
+      return;
+    }
     if (queued.get() >= maxBatch) {
       Thread w = waiting;
       if (w != null) {
