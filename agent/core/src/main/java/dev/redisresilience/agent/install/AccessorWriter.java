@@ -113,6 +113,7 @@ final class AccessorWriter {
         int readerFlags) {
       return new ClassVisitor(OpenedClassReader.ASM_API, classVisitor) {
         private String owner;
+        private boolean added;
 
         @Override
         public void visit(
@@ -125,6 +126,7 @@ final class AccessorWriter {
           owner = name;
           String[] with = interfaces == null ? new String[0] : interfaces;
           if (!Arrays.asList(with).contains(iface)) {
+            added = true;
             with = Arrays.copyOf(with, with.length + 1);
             with[with.length - 1] = iface;
             if (signature != null) {
@@ -137,7 +139,11 @@ final class AccessorWriter {
 
         @Override
         public void visitEnd() {
-          addMembers(cv, owner);
+          // a type that has the interface already has its members (two instrumentations asking
+          // for it): writing them twice would be a class the JVM refuses to load
+          if (added) {
+            addMembers(cv, owner);
+          }
           super.visitEnd();
         }
       };

@@ -118,8 +118,13 @@ public final class SpanPipeline {
     this.sampler = keepsEverything(sampler) ? null : sampler;
     this.childSampling = ChildSampling.of(sampler);
     this.childSampler = sampler;
-    this.maxQueue = Math.max(1, maxQueue);
-    this.queue = new SpanRing<>(this.maxQueue);
+    // the synchronous mode never queues; a queue above the ring's capacity is cut to it
+    this.queue = new SpanRing<>(synchronous ? 2 : Math.max(1, maxQueue));
+    if (!synchronous && maxQueue > SpanRing.MAX_CAPACITY) {
+      AgentLog.warn("otel.bsp.max.queue.size=" + maxQueue + " is above the span queue's "
+          + SpanRing.MAX_CAPACITY + " slots; using " + SpanRing.MAX_CAPACITY);
+    }
+    this.maxQueue = Math.max(1, Math.min(maxQueue, SpanRing.MAX_CAPACITY));
     this.maxBatch = Math.max(1, Math.min(maxBatch, this.maxQueue));
     this.batchCeiling = Math.max(this.maxBatch, Math.min(batchCeiling, this.maxQueue));
     this.delayNanos = delayNanos;
@@ -279,7 +284,7 @@ public final class SpanPipeline {
       dropped.incrementAndGet();
       return;
     }
-    if (!queue.offer(span)) { // only when otel.bsp.max.queue.size is over the ring's 2^30
+    if (!queue.offer(span)) { // not while queued <= maxQueue <= capacity: a safety net
       queued.decrementAndGet();
       dropped.incrementAndGet();
       return;

@@ -14,6 +14,8 @@ class SpanRingTest {
     assertThat(new SpanRing<>(1).capacity()).isEqualTo(2);
     assertThat(new SpanRing<>(2048).capacity()).isEqualTo(2048);
     assertThat(new SpanRing<>(2049).capacity()).isEqualTo(4096);
+    // an "unbounded" otel.bsp.max.queue.size must not allocate gigabytes up front
+    assertThat(new SpanRing<>(Integer.MAX_VALUE).capacity()).isEqualTo(SpanRing.MAX_CAPACITY);
   }
 
   @Test

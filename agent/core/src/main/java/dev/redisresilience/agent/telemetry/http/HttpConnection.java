@@ -411,7 +411,15 @@ final class HttpConnection implements AutoCloseable {
    * From another thread: closes the TCP socket, which fails a read or write blocked on it (an
    * SSLSocket's own close could wait for the lock the blocked writer holds).
    */
+  private volatile boolean aborted;
+
+  /** Whether {@link #abort} closed the socket (set before it closes, seen by the blocked I/O). */
+  boolean aborted() {
+    return aborted;
+  }
+
   void abort() {
+    aborted = true;
     reusable = false;
     try {
       raw.close();

@@ -308,7 +308,8 @@ final class OtlpHttpSender implements HttpSender {
     int timeout = remainingMillis(deadline);
     // a blocked write (a collector that stopped reading) is not bounded by SO_TIMEOUT: the
     // reaper closes the socket at the deadline
-    java.util.concurrent.ScheduledFuture<?> reap = REAPER.schedule(c::abort, timeout, TimeUnit.MILLISECONDS);
+    java.util.concurrent.ScheduledFuture<?> reap =
+        REAPER.schedule(c::abort, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
     try {
       return c.exchange(
           "POST",
@@ -320,9 +321,9 @@ final class OtlpHttpSender implements HttpSender {
           maxBody,
           timeout);
     } catch (IOException e) {
-      // the reaper may fire up to a millisecond before the deadline (its delay is in whole ms):
-      // a socket it closed is a timeout too, not a "Socket closed" failure
-      if (reap.isDone() || System.nanoTime() - deadline >= 0) {
+      // a socket the reaper closed is a timeout, not a "Socket closed" failure (the blocked I/O
+      // may wake before the reaper's task has returned)
+      if (c.aborted() || System.nanoTime() - deadline >= 0) {
         SocketTimeoutException t = new SocketTimeoutException("OTLP export timed out");
         t.initCause(e);
         throw t;
