@@ -159,19 +159,35 @@ class LettuceSentinelTest {
     return TestTelemetry.counter("redis.client.retries", TestTelemetry.attr("error.type", "READONLY"));
   }
 
-  /** A failed call's first word (READONLY, NOREPLICAS ...) or its exception's simple name. */
+  /**
+   * The kind of a call the agent refused to re-send because the connection broke after it was sent
+   * (LettuceErrors.notReplayed): its outcome is unknown, it may have run once.
+   */
+  static final String OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN";
+
+  /**
+   * A failed call's first word (READONLY, NOREPLICAS ...), {@link #OUTCOME_UNKNOWN}, or its
+   * exception's simple name and message.
+   */
   static String classify(RuntimeException e) {
     String m = e.getMessage() == null ? "" : e.getMessage();
     String code = m.split(" ", 2)[0];
-    return ROLE_REFUSALS.contains(code) ? code : e.getClass().getSimpleName() + ": " + m;
+    if (ROLE_REFUSALS.contains(code)) {
+      return code;
+    }
+    if (m.contains("not re-sent: the connection was lost after it was sent, so it may have run")) {
+      return OUTCOME_UNKNOWN;
+    }
+    return e.getClass().getSimpleName() + ": " + m;
   }
 
   /**
    * A SENTINEL FAILOVER under INCR load ({@link FailoverLoad}: 4 threads on the one connection)
    * on a quorum of its own. Every acknowledged INCR is on the new master and none ran twice;
-   * calls that fail are role refusals the server did not execute; once the failover is complete,
-   * calls succeed without the application doing anything; the switch is one failover record
-   * with its downtime.
+   * calls that fail are role refusals the server did not execute, or calls in flight when the old
+   * master dropped them, which the agent does not re-send (outcome unknown); once the failover is
+   * complete, calls succeed without the application doing anything; the switch is one failover
+   * record with its downtime.
    */
   static void failoverUnderLoad(
       BiFunction<RedisSentinels, RedisURI, StatefulRedisConnection<String, String>> connect, String key)
@@ -210,8 +226,15 @@ class LettuceSentinelTest {
       // the app recovered by itself: no call after the failover failed, and some ran
       assertThat(r.failedAfterFailover).as("calls failed after the failover " + r.failures).isZero();
       assertThat(r.recoveredMillis).as("a call succeeded after the failover").isNotNegative();
-      // every failed call was refused for the server's role: not executed
-      assertThat(r.failed(ROLE_REFUSALS)).as("failures " + r.failures).isEqualTo(r.failed());
+      // every failed call was refused for the server's role (not executed), or was in flight when
+      // the old master dropped its connection and was not re-sent (it may have run once: seen 0-1
+      // per run); nothing failed with an unclassified error
+      long outcomeUnknown = r.failed(Set.of(OUTCOME_UNKNOWN));
+      assertThat(r.failed(ROLE_REFUSALS) + outcomeUnknown)
+          .as("failures " + r.failures)
+          .isEqualTo(r.failed());
+      // a role refusal never ran: only a call of unknown outcome may have
+      assertThat(data.failedButRan).as("failed calls that ran (%s)", r).isLessThanOrEqualTo(outcomeUnknown);
       // one key per call, read on the new master: no INCR ran twice, and no write acknowledged
       // before the failover started or after it completed is lost. Writes the old master
       // acknowledged while the switch ran, before it was demoted, may be (asynchronous
