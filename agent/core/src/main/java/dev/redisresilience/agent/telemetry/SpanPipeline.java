@@ -12,6 +12,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -63,7 +64,10 @@ public final class SpanPipeline {
   private volatile InterestingSpans interesting;
   private volatile boolean running = true;
   private volatile boolean flushRequested;
+  /** The worker while it parks for the next batch; taken (set null) by the producer that wakes it. */
   private volatile Thread waiting;
+  private static final AtomicReferenceFieldUpdater<SpanPipeline, Thread> WAITING =
+      AtomicReferenceFieldUpdater.newUpdater(SpanPipeline.class, Thread.class, "waiting");
   private long lastDropReport;
   private long droppedReported; // dropped.get() when drops were last logged
 
@@ -291,7 +295,9 @@ public final class SpanPipeline {
     }
     if (queued.get() >= maxBatch) {
       Thread w = waiting;
-      if (w != null) {
+      // one producer wakes the parked worker; the others see null (an unpark per span while it
+      // wakes up was a futex call on 8 application threads)
+      if (w != null && WAITING.compareAndSet(this, w, null)) {
         LockSupport.unpark(w);
       }
     }
