@@ -6,13 +6,10 @@ import static net.bytebuddy.matcher.ElementMatchers.none;
 import dev.redisresilience.agent.AgentLog;
 import dev.redisresilience.agent.config.AgentConfig;
 import dev.redisresilience.agent.telemetry.AgentFaults;
-import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -26,7 +23,6 @@ import net.bytebuddy.implementation.bytecode.member.MethodInvocation;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.pool.TypePool;
 import net.bytebuddy.utility.JavaModule;
-import net.bytebuddy.utility.OpenedClassReader;
 
 /**
  * The bytecode side of the agent: one ByteBuddy {@link AgentBuilder} that weaves every enabled
@@ -106,43 +102,6 @@ final class ClientWeaver {
     return builder.ignore(notIn(prefixes));
   }
 
-  /** Types given the state field; their subclasses inherit it. */
-  private static final Set<String> STATE_TYPES = ConcurrentHashMap.newKeySet();
-
-  /**
-   * Whether a superclass of {@code type} was given the state field. Walks the superclass names
-   * only, each read from its class file's header: describing a superclass through the type pool
-   * would parse every method of it (Jedis' PipeliningBase: ~8 MB of garbage per subclass).
-   */
-  private static boolean inheritsState(TypeDescription type, ClassFileLocator classes) {
-    TypeDescription.Generic superType = type.getSuperClass();
-    String name = superType == null ? null : superType.asErasure().getName();
-    for (int depth = 0; name != null && depth < 64; depth++) {
-      if (STATE_TYPES.contains(name)) {
-        return true;
-      }
-      name = superNameOf(classes, name);
-    }
-    return false;
-  }
-
-  /** The binary name of {@code name}'s superclass, or null (Object, or not readable). */
-  private static String superNameOf(ClassFileLocator classes, String name) {
-    if (name.equals("java.lang.Object")) {
-      return null;
-    }
-    try {
-      ClassFileLocator.Resolution r = classes.locate(name);
-      if (!r.isResolved()) {
-        return null;
-      }
-      String internal = OpenedClassReader.of(r.resolve()).getSuperName();
-      return internal == null ? null : internal.replace('/', '.');
-    } catch (IOException | RuntimeException e) {
-      return null; // the type then gets a field of its own: correct, one field more
-    }
-  }
-
   private static DynamicType.Builder<?> applyInstrumentation(
       DynamicType.Builder<?> builder,
       TypeDescription type,
@@ -180,10 +139,12 @@ final class ClientWeaver {
 
           @Override
           public void defineStateField() {
-            if (inheritsState(type, clientClasses)) {
-              return;
-            }
-            STATE_TYPES.add(type.getName());
+            // every matched type gets a field of its own, also under a superclass that has one:
+            // the accessors are public and the advice calls them through StateHolder, so the
+            // subclass's override serves the superclass's advice too. Skipping it when a
+            // superclass "had" the field meant knowing which loader defined that superclass
+            // and whether its transformation succeeded; a wrong guess left the subclass without
+            // accessors. The cost is one unused reference per instance of such a subclass.
             members.add(AccessorWriter.stateField());
           }
 

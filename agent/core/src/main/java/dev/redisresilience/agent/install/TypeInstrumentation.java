@@ -22,8 +22,8 @@ public interface TypeInstrumentation {
 
     /**
      * Gives the type a private field for agent state and makes it implement {@link
-     * dev.redisresilience.agent.bootstrap.StateHolder}. Skipped when a superclass already has it
-     * (subclasses inherit the accessor).
+     * dev.redisresilience.agent.bootstrap.StateHolder}, also when a superclass has them: the
+     * type's own accessors override the superclass's, so advice of both reaches one field.
      */
     void defineStateField();
 

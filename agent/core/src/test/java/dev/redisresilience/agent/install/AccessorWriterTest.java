@@ -66,6 +66,37 @@ class AccessorWriterTest {
   }
 
   @Test
+  void aSubclassWithItsOwnStateFieldServesItsSuperclasssAdviceToo() throws Exception {
+    // the weaver gives every matched type its field, also one whose superclass has one
+    DynamicType.Unloaded<?> base =
+        new ByteBuddy()
+            .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE)
+            .decorate(AccessorWriterSample.class)
+            .visit(AccessorWriter.stateField())
+            .make();
+    DynamicType.Unloaded<?> sub =
+        new ByteBuddy()
+            .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE)
+            .decorate(AccessorWriterSubSample.class)
+            .visit(AccessorWriter.stateField())
+            .make();
+    Class<?> c =
+        base.include(sub)
+            .load(new ClassLoader(AccessorWriterTest.class.getClassLoader()) {},
+                ClassLoadingStrategy.Default.CHILD_FIRST)
+            .getLoaded()
+            .getClassLoader()
+            .loadClass(AccessorWriterSubSample.class.getName());
+    assertThat(c.getSuperclass().getDeclaredField(AccessorWriter.STATE_FIELD)).isNotNull();
+    assertThat(c.getDeclaredField(AccessorWriter.STATE_FIELD)).isNotNull();
+    Object o = c.getDeclaredConstructor().newInstance();
+    ((StateHolder) o).__rraSetState("call");
+    // the superclass's code reads what the subclass's accessor wrote: one field in use
+    assertThat(c.getMethod("stateSeenBySuperclass").invoke(o)).isEqualTo("call");
+    assertThat(((StateHolder) o).__rraState()).isEqualTo("call");
+  }
+
+  @Test
   void findsOnlyAnInstanceIntField() {
     TypePool pool = TypePool.Default.ofSystemLoader();
     net.bytebuddy.description.type.TypeDescription t = pool.describe(AccessorWriterSample.class.getName()).resolve();
