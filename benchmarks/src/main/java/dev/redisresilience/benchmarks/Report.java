@@ -193,10 +193,10 @@ final class Report {
         "- Method: %d round(s); in each round every workload runs in a fresh JVM once per"
             + " column (%s), in an order that rotates per round and workload."
             + " Throughput workloads: %.1f s warm-up, then %.1f s measured. Pipeline: %d warm-up"
-            + " pipeline(s), then one timed pipeline of %,d `SET`s. Start-up: %d run(s) per agent"
-            + " per round. Median and min-max over rounds.%s",
+            + " pipeline(s), then %d timed pipelines of %,d `SET`s, their median time. Start-up:"
+            + " %d run(s) per agent per round. Median and min-max over rounds.%s",
         o.rounds, columns(all), o.warmupMs / 1000.0, o.measureMs / 1000.0, o.warmupPipelines,
-        o.pipelineCommands, o.startupRuns, netem ? String.format(Locale.ROOT, " Then %d round(s)"
+        BenchmarkApp.TIMED_PIPELINES, o.pipelineCommands, o.startupRuns, netem ? String.format(Locale.ROOT, " Then %d round(s)"
             + " of the production-like regime (below).", o.netemRounds) : ""));
     line("- Columns: **none**; **this, defaults** (every setting at its default: every span"
         + " exported); **this, spans off** (`-Dredis.resilience.telemetry.spans.enabled=false`:"
